@@ -1,0 +1,189 @@
+"""Loss (cost) functions L(y_true, y_pred), each with its gradient dL/dy_pred beside it.
+
+Every loss is the mean over the batch of a per-sample loss, as in Keras, so the
+gradient carries the factor 1/n. Shapes: ``y_pred`` is (n, k); ``y_true`` is (n, k)
+except for sparse categorical cross-entropy, where it is n integer labels.
+
+Probabilities are clipped to [eps, 1 - eps] with Keras's eps = 1e-7 before any
+logarithm, so a prediction of exactly 0 or 1 gives a large but finite loss; the
+gradient is zero where the clip is active, as it is in TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlib._checks import as_float_array, check_matrix, unknown_name
+
+Array = np.ndarray
+EPSILON = 1e-7  # keras.backend.epsilon()
+
+
+def mean_squared_error(y_true: Array, y_pred: Array) -> float:
+    """MSE = mean over samples and outputs of (y_pred - y_true)^2.
+
+    This is Keras's MSE. The notes' cost Cf = 1/2 (Ya - Yp)^2 is half of it: the 1/2
+    only makes the derivative tidy, Yp - Ya instead of 2 (Yp - Ya). Both have the same
+    minimum; gradients (and so the best learning rate) differ by a factor of 2.
+    """
+    return float(np.mean((y_pred - y_true) ** 2))
+
+
+def mean_squared_error_gradient(y_true: Array, y_pred: Array) -> Array:
+    """dMSE/dy_pred = 2 (y_pred - y_true) / (n k) for y_pred of shape (n, k)."""
+    return 2.0 * (y_pred - y_true) / y_pred.size
+
+
+def _clip(p: Array) -> Array:
+    return np.clip(p, EPSILON, 1.0 - EPSILON)
+
+
+def _inside_clip(p: Array) -> Array:
+    # TensorFlow passes the gradient of clip only where the value was not clipped.
+    return (p >= EPSILON) & (p <= 1.0 - EPSILON)
+
+
+def binary_crossentropy(y_true: Array, y_pred: Array) -> float:
+    """BCE = -mean[y log p + (1 - y) log(1 - p)], p = y_pred in (0, 1), y in {0, 1}."""
+    p = _clip(y_pred)
+    return float(-np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)))
+
+
+def binary_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
+    """dBCE/dp = (p - y) / (p (1 - p)) / (n k)."""
+    p = _clip(y_pred)
+    return (p - y_true) / (p * (1.0 - p)) * _inside_clip(y_pred) / y_pred.size
+
+
+def categorical_crossentropy(y_true: Array, y_pred: Array) -> float:
+    """CCE = -mean over samples of sum_j y_j log p_j, with one-hot targets y of shape (n, k)."""
+    return float(-np.sum(y_true * np.log(_clip(y_pred))) / y_pred.shape[0])
+
+
+def categorical_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
+    """dCCE/dp_j = -y_j / p_j / n."""
+    return -y_true / _clip(y_pred) * _inside_clip(y_pred) / y_pred.shape[0]
+
+
+def sparse_categorical_crossentropy(labels: Array, y_pred: Array) -> float:
+    """SCCE = -mean over samples of log p[label]: CCE without building the one-hot matrix."""
+    rows = np.arange(y_pred.shape[0])
+    return float(-np.mean(np.log(_clip(y_pred[rows, labels]))))
+
+
+def sparse_categorical_crossentropy_gradient(labels: Array, y_pred: Array) -> Array:
+    """dSCCE/dp: -1 / p[label] / n in each sample's label column, 0 elsewhere."""
+    rows = np.arange(y_pred.shape[0])
+    p = y_pred[rows, labels]
+    grad = np.zeros_like(y_pred)
+    grad[rows, labels] = -1.0 / _clip(p) * _inside_clip(p) / y_pred.shape[0]
+    return grad
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss as a model uses it: its value, its gradient and a check of the targets.
+
+    ``activation`` names the output activation with which the loss has the short
+    combined gradient dL/dz = (p - y) / n (softmax with cross-entropy, sigmoid with
+    binary cross-entropy); the model then skips the softmax Jacobian.
+    """
+
+    name: str
+    function: Callable[[Array, Array], float]
+    gradient: Callable[[Array, Array], Array]
+    sparse: bool = False
+    paired_activation: str | None = None
+
+    def __call__(self, y_true: Array, y_pred: Array) -> float:
+        return self.function(y_true, y_pred)
+
+    def prepare_targets(self, y, n_outputs: int, name: str = "y") -> Array:
+        """``y`` checked against an output of ``n_outputs`` columns, as the loss needs it."""
+        if self.sparse:
+            return _check_labels(y, n_outputs, name)
+        y = as_float_array(y, name)
+        if y.ndim == 1 and n_outputs == 1:
+            y = y[:, None]
+        check_matrix(y, name)
+        if y.shape[1] != n_outputs:
+            hint = ""
+            if y.shape[1] == 1 and n_outputs > 1 and self.name == "categorical_crossentropy":
+                hint = (
+                    "; categorical_crossentropy needs one-hot targets: use nnlib.data.one_hot(y) "
+                    "or the loss 'sparse_categorical_crossentropy'"
+                )
+            raise ValueError(
+                f"{name} has shape {y.shape} but the model outputs {n_outputs} value(s) per "
+                f"sample: {name} must have shape (n_samples, {n_outputs}){hint}"
+            )
+        return y
+
+    def combined_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        """dL/dz through the paired output activation, where z is the output's pre-activation.
+
+        softmax + cross-entropy: (p sum_j y_j - y) / n, which is (p - y) / n for one-hot y;
+        sigmoid + binary cross-entropy: (p - y) / (n k). No Jacobian, no division by p.
+        """
+        n = y_pred.shape[0]
+        if self.sparse:
+            grad = y_pred.copy()
+            grad[np.arange(n), y_true] -= 1.0
+            return grad / n
+        if self.name == "binary_crossentropy":
+            return (y_pred - y_true) / y_pred.size
+        return (y_pred * np.sum(y_true, axis=1, keepdims=True) - y_true) / n
+
+
+def _check_labels(y, n_classes: int, name: str) -> Array:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"sparse_categorical_crossentropy needs {name} as integer class labels of shape "
+            f"(n_samples,), got shape {y.shape}; for one-hot targets use 'categorical_crossentropy'"
+        )
+    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise TypeError(f"{name} must hold integer class labels, got values such as {y[0]!r}")
+    y = y.astype(np.intp)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)][0]
+        raise ValueError(
+            f"{name} contains the label {bad}, but the model has {n_classes} output classes: "
+            f"labels must be integers in 0..{n_classes - 1}"
+        )
+    return y
+
+
+LOSSES: dict[str, Loss] = {
+    "mean_squared_error": Loss("mean_squared_error", mean_squared_error, mean_squared_error_gradient),
+    "binary_crossentropy": Loss(
+        "binary_crossentropy", binary_crossentropy, binary_crossentropy_gradient,
+        paired_activation="sigmoid",
+    ),
+    "categorical_crossentropy": Loss(
+        "categorical_crossentropy", categorical_crossentropy, categorical_crossentropy_gradient,
+        paired_activation="softmax",
+    ),
+    "sparse_categorical_crossentropy": Loss(
+        "sparse_categorical_crossentropy", sparse_categorical_crossentropy,
+        sparse_categorical_crossentropy_gradient, sparse=True, paired_activation="softmax",
+    ),
+}
+ALIASES = {"mse": "mean_squared_error"}
+
+
+def get(identifier: str | Loss) -> Loss:
+    """The :class:`Loss` for a Keras name such as ``"mse"`` or ``"sparse_categorical_crossentropy"``."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if not isinstance(identifier, str):
+        raise TypeError(f"loss must be a name such as 'mse' or a Loss, got {identifier!r}")
+    name = ALIASES.get(identifier, identifier)
+    if name not in LOSSES:
+        raise unknown_name("loss", identifier, [*LOSSES, *ALIASES])
+    return LOSSES[name]

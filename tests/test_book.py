@@ -1,0 +1,119 @@
+"""The book: it builds from the repo with warnings as errors, executes its cells, and leaks nothing.
+
+These tests build the real book into _build/html (the same folder `make book` uses, so
+an unchanged rebuild is fast thanks to the execution cache).
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+pytestmark = pytest.mark.book
+JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def build(source: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([JUPYTER_BOOK, "build", str(source), "--warningiserror", "--keep-going"],
+                          capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def html() -> Path:
+    result = build(ROOT)
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    return ROOT / "_build" / "html"
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    stack = list(toc.get("parts", [])) + list(toc.get("chapters", []))
+    while stack:
+        entry = stack.pop()
+        if "file" in entry:
+            pages.append(entry["file"])
+        stack.extend(entry.get("chapters", []) + entry.get("sections", []) + entry.get("parts", []))
+    return pages
+
+
+def test_every_toc_page_is_built(html):
+    assert (html / "index.html").is_file()
+    for page in toc_pages():
+        assert (html / f"{page}.html").is_file(), page
+
+
+def test_intro_cells_were_executed(html):
+    page = (html / "book" / "intro.html").read_text()
+    match = re.search(r"holdout accuracy after (\d+) epochs: ([\d.]+)%", page)
+    assert match, "the intro's training cell left no output"
+    assert float(match.group(2)) > 90
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
+    assert images, "the intro's loss-curve figure is missing"
+    for src in images:
+        assert (html / "book" / src).resolve().is_file(), src
+
+
+def test_mathjax_is_served_from_the_site(html):
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    for page in html.rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"<script[^>]+src=\"https?://", text), f"{page} loads a remote script"
+        assert "cdn.jsdelivr.net/npm/mathjax" not in text
+
+
+def test_no_solution_or_hidden_test_text(html):
+    for path in html.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".txt", ".ipynb", ".md", ".js", ".py"}:
+            text = path.read_text(errors="ignore")
+            for marker in LEAK_MARKERS:
+                assert marker not in text, f"{marker!r} found in {path}"
+    assert not (html / "solutions").exists()
+    assert not (html / "_sources" / "solutions").exists()
+
+
+@pytest.fixture
+def scratch_book(tmp_path) -> Path:
+    """A copy of the book's configuration around a one-page book, to test what it does."""
+    shutil.copy(ROOT / "_config.yml", tmp_path)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    return tmp_path
+
+
+PAGE = """---
+kernelspec: {{display_name: Python 3, language: python, name: python3}}
+jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
+---
+# A page
+
+```{{code-cell}} ipython3
+{code}
+```
+"""
+
+
+def test_a_failing_cell_fails_the_build(scratch_book):
+    (scratch_book / "book" / "intro.md").write_text(PAGE.format(code="raise ValueError('broken chapter')"))
+    result = build(scratch_book)
+    assert result.returncode != 0
+    assert "broken chapter" in result.stdout + result.stderr
+
+
+def test_a_solutions_folder_is_not_rendered(scratch_book):
+    (scratch_book / "book" / "intro.md").write_text(PAGE.format(code="print(1 + 1)"))
+    solutions = scratch_book / "solutions" / "a1"
+    solutions.mkdir(parents=True)
+    (solutions / "a1.md").write_text(PAGE.format(code="### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS"))
+    result = build(scratch_book)
+    assert result.returncode == 0, result.stdout[-3000:]
+    out = scratch_book / "_build" / "html"
+    assert (out / "book" / "intro.html").is_file()
+    leaked = [p for p in out.rglob("*") if p.is_file() and "HIDDEN TESTS" in p.read_text(errors="ignore")]
+    assert not leaked

@@ -1,0 +1,72 @@
+"""Dense: forward values, backward checked numerically for every activation, weights, errors."""
+
+import numpy as np
+import pytest
+
+from nnlib import activations, layers
+from nnlib.gradcheck import check_layer
+
+
+def built_dense(units, input_dim, seed=0, **kwargs):
+    layer = layers.Dense(units, **kwargs)
+    layer.build(input_dim, np.random.default_rng(seed))
+    return layer
+
+
+def test_forward_is_x_w_plus_b(rng):
+    layer = built_dense(3, 4, activation="tanh")
+    layer.set_weights([rng.normal(size=(4, 3)), rng.normal(size=3)])
+    x = rng.normal(size=(5, 4))
+    W, b = layer.get_weights()
+    np.testing.assert_allclose(layer.forward(x), np.tanh(x @ W + b))
+    assert layer.forward(x).shape == (5, 3)
+
+
+@pytest.mark.parametrize("activation", sorted(activations.ACTIVATIONS))
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_backward_matches_numerical_gradient(activation, use_bias, rng):
+    layer = built_dense(3, 4, activation=activation, use_bias=use_bias)
+    errors = check_layer(layer, rng.normal(size=(6, 4)), seed=1)
+    assert len(errors) == (3 if use_bias else 2)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_weights_round_trip_and_copies():
+    layer = built_dense(2, 3)
+    W, _ = layer.get_weights()
+    W[:] = 7.0  # a copy: the layer is unchanged
+    assert not np.any(layer.W == 7.0)
+    layer.set_weights([np.ones((3, 2)), np.zeros(2)])
+    np.testing.assert_array_equal(layer.W, np.ones((3, 2)))
+
+
+def test_bad_input_is_named():
+    layer = built_dense(2, 3)
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(3, 2\), got \(2, 3\)"):
+        layer.set_weights([np.ones((2, 3)), np.zeros(2)])
+    with pytest.raises(ValueError, match="2 weight arrays, got 1"):
+        layer.set_weights([np.ones((3, 2))])
+    with pytest.raises(ValueError, match=r"expects input of shape \(n_samples, 3\), got shape \(4, 5\)"):
+        layer.forward(np.ones((4, 5)))
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        layers.Dense(0)
+    with pytest.raises(ValueError, match="unknown activation"):
+        layers.Dense(3, activation="sigmoidal")
+    with pytest.raises(ValueError, match="declared with input_dim=4"):
+        layers.Dense(3, input_dim=4).build(5, np.random.default_rng(0))
+
+
+def test_call_builds_lazily():
+    layer = layers.Dense(2, kernel_initializer="zeros")
+    out = layer(np.ones((3, 5)))
+    assert out.shape == (3, 2) and layer.W.shape == (5, 2)
+    np.testing.assert_array_equal(out, 0.0)
+
+
+def test_float32_stays_float32(rng):
+    layer = layers.Dense(3, activation="relu")
+    layer.build(4, rng, "float32")
+    out = layer.forward(rng.normal(size=(2, 4)).astype(np.float32))
+    assert out.dtype == np.float32
+    grad = layer.backward(np.ones_like(out))
+    assert grad.dtype == np.float32 and layer.grads[0].dtype == np.float32

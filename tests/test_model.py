@@ -1,0 +1,264 @@
+"""Sequential: training works, gradients are right, fit follows the notes, bad input is named."""
+
+import numpy as np
+import pytest
+
+from nnlib import NotCompiledError, Sequential, callbacks, data, layers, optimizers
+from nnlib.gradcheck import check_model
+
+
+def digits_split():
+    x, y = data.load_digits()
+    x_train, x_hold, y_train, y_hold = data.train_holdout_split(x, y, holdout=0.25, seed=0)
+    x_train, x_hold = data.standardize(x_train, x_hold)
+    return x_train, x_hold, y_train, y_hold
+
+
+def test_digits_mlp_reaches_95_percent_on_holdout():
+    x_train, x_hold, y_train, y_hold = digits_split()
+    model = Sequential([layers.Dense(64, activation="relu", kernel_initializer="he_normal"),
+                        layers.Dense(10, activation="softmax")], seed=0)
+    model.compile(optimizer=optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0,
+                        validation_data=(x_hold, y_hold))
+    _, accuracy = model.evaluate(x_hold, y_hold)
+    assert accuracy >= 0.95
+    assert history.history["val_accuracy"][-1] == pytest.approx(accuracy)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 5
+    predictions = model.predict(x_hold).argmax(axis=1)
+    assert np.mean(predictions == y_hold) == pytest.approx(accuracy)
+
+
+def test_one_hot_targets_train_the_same_way():
+    x_train, _, y_train, _ = digits_split()
+    results = []
+    for loss, targets in [("sparse_categorical_crossentropy", y_train),
+                          ("categorical_crossentropy", data.one_hot(y_train, 10))]:
+        model = Sequential([layers.Dense(10, activation="softmax")], seed=3)
+        model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+        model.fit(x_train, targets, epochs=3, batch_size=64, verbose=0)
+        results.append(model.get_weights())
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("batch_size", "updates"), [(None, 1), (1, 10_000), (100, 100)])
+def test_updates_per_epoch_match_the_notes(batch_size, updates):
+    x = np.random.default_rng(0).normal(size=(10_000, 2))
+    y = x.sum(axis=1, keepdims=True)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer=optimizers.SGD(1e-3), loss="mse")
+    history = model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0)
+    assert model.optimizer.iterations == 2 * updates
+    assert history.params["steps"] == updates
+
+
+REGRESSION = dict(out="linear", loss="mse")
+
+
+@pytest.mark.parametrize(("hidden", "out", "loss"), [
+    ("tanh", "linear", "mse"),
+    ("sigmoid", "sigmoid", "binary_crossentropy"),
+    ("elu", "softmax", "categorical_crossentropy"),
+    ("softplus", "softmax", "sparse_categorical_crossentropy"),
+    ("leaky_relu", "softmax", "mse"),          # softmax without its paired loss: the full Jacobian path
+    ("tanh", "sigmoid", "categorical_crossentropy"),
+])
+def test_three_layer_model_gradients_match_numerical(hidden, out, loss, rng):
+    model = Sequential([layers.Dense(5, activation=hidden), layers.Dense(4, activation=hidden),
+                        layers.Dense(3, activation=out)], seed=0)
+    model.compile(optimizer="sgd", loss=loss)
+    x = rng.normal(size=(7, 4))
+    labels = rng.integers(0, 3, 7)
+    y = {"mse": rng.normal(size=(7, 3)), "binary_crossentropy": rng.integers(0, 2, (7, 3)),
+         "categorical_crossentropy": data.one_hot(labels, 3),
+         "sparse_categorical_crossentropy": labels}[loss]
+    assert check_model(model, x, y) < 1e-6
+
+
+def test_gradcheck_catches_a_wrong_backward(rng):
+    model = Sequential([layers.Dense(3, activation="tanh"), layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    assert check_model(model, x, y) < 1e-6
+    layer = model.layers[0]
+    correct = layer.backward_preactivation
+    layer.backward_preactivation = lambda g: correct(-g)  # a sign error
+    assert check_model(model, x, y) > 0.5
+
+
+def test_seed_makes_training_reproducible():
+    x, y = data.make_two_class(200, seed=0)
+
+    def train(seed):
+        model = Sequential([layers.Dense(8, activation="relu"), layers.Dense(1, activation="sigmoid")],
+                           seed=seed)
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        return model.fit(x, y, epochs=5, batch_size=16, verbose=0).history["loss"]
+
+    assert train(1) == train(1)
+    assert train(1) != train(2)
+
+
+def test_history_validation_split_and_evaluate():
+    x, y = data.make_regression(200, 3, seed=0)
+    model = Sequential([layers.Dense(16, activation="relu"), layers.Dense(1)], seed=0)
+    model.compile(optimizer=optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=4, batch_size=32, validation_split=0.25, verbose=0)
+    assert set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
+    assert all(len(v) == 4 for v in history.history.values())
+    assert history.epoch == [0, 1, 2, 3] and model.history is history
+    assert history.params["samples"] == 150  # the last quarter is held out, as in Keras
+    val_loss, val_mae = model.evaluate(x[150:], y[150:])
+    assert val_loss == pytest.approx(history.history["val_loss"][-1])
+    assert val_mae == pytest.approx(np.mean(np.abs(model.predict(x[150:]) - y[150:])))
+    np.testing.assert_allclose(model.predict(x, batch_size=7), model.predict(x))
+
+
+def test_epoch_loss_is_the_mean_of_batch_losses():
+    x, y = data.make_regression(64, 2, seed=1)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer=optimizers.SGD(0.0001), loss="mse")
+    before = model.evaluate(x, y)
+    history = model.fit(x, y, epochs=1, batch_size=None, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(before)  # one batch: the loss before its update
+
+
+def test_float32_model_trains_like_float64():
+    x, y = data.make_two_class(200, seed=0)
+    histories = {}
+    for dtype in ("float32", "float64"):
+        model = Sequential([layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")],
+                           seed=0, dtype=dtype)
+        model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+        histories[dtype] = model.fit(x, y, epochs=60, batch_size=32, verbose=0).history
+        assert model.predict(x).dtype == dtype
+        assert all(w.dtype == dtype for w in model.get_weights())
+        assert all(g.dtype == dtype for g in model.gradients)
+    np.testing.assert_allclose(histories["float32"]["loss"], histories["float64"]["loss"], rtol=1e-3)
+    assert histories["float32"]["accuracy"][-1] > 0.9
+
+
+def test_verbose_prints_one_line_per_epoch_and_zero_prints_nothing(capsys):
+    x, y = data.make_regression(50, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=3, verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("Epoch 3/3") and "loss:" in lines[-1]
+    model.fit(x, y, epochs=3, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_callback_can_stop_training():
+    class StopAfterTwo(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+
+    x, y = data.make_regression(50, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[StopAfterTwo()])
+    assert history.epoch == [0, 1]
+
+
+def test_summary_counts_parameters():
+    model = Sequential([layers.Dense(32, activation="relu"), layers.Dense(10)])
+    model.build(64)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Total params: 2,410" in lines[0]  # 64*32 + 32 + 32*10 + 10
+    assert model.count_params() == 2410
+    assert [layer.name for layer in model.layers] == ["dense", "dense_1"]
+
+
+# ---- bad input -------------------------------------------------------------------------
+
+@pytest.fixture
+def compiled():
+    model = Sequential([layers.Dense(4, activation="relu"), layers.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_fit_before_compile():
+    model = Sequential([layers.Dense(1)])
+    with pytest.raises(NotCompiledError, match=r"call model.compile\(optimizer=..., loss=...\) before fit"):
+        model.fit(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError):  # NotCompiledError is also a ValueError
+        model.evaluate(np.ones((3, 2)), np.ones(3))
+
+
+def test_nan_and_inf_inputs_are_refused(compiled):
+    x = np.ones((5, 2))
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"x contains NaN or infinite values \(first at index \(3, 1\)\)"):
+        compiled.fit(x, np.zeros(5, int), verbose=0)
+    model = Sequential([layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="y contains NaN or infinite"):
+        model.fit(np.ones((3, 2)), np.array([1.0, np.inf, 0.0]), verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[0\] contains NaN"):
+        model.fit(np.ones((3, 2)), np.ones(3), verbose=0,
+                  validation_data=(np.full((2, 2), np.nan), np.ones(2)))
+
+
+def test_mismatched_shapes(compiled):
+    with pytest.raises(ValueError, match="x and y must have the same number of samples, got 5 and 4"):
+        compiled.fit(np.ones((5, 2)), np.zeros(4, int), verbose=0)
+    compiled.fit(np.ones((5, 2)), np.zeros(5, int), verbose=0)
+    with pytest.raises(ValueError, match=r"x has 3 features but the model was built for 2.*\(n_samples, 2\)"):
+        compiled.predict(np.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"must be 2-D with shape \(n_samples, n_features\), got shape \(5,\)"):
+        compiled.predict(np.ones(5))
+    with pytest.raises(ValueError, match="the model has 4 weight arrays, got 2"):
+        compiled.set_weights(compiled.get_weights()[:2])
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(2, 4\)"):
+        compiled.set_weights([np.ones((3, 4)), *compiled.get_weights()[1:]])
+    mse = Sequential([layers.Dense(2)])
+    mse.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"y has shape \(5, 3\) but the model outputs 2 value\(s\)"):
+        mse.fit(np.ones((5, 2)), np.ones((5, 3)), verbose=0)
+
+
+def test_layer_sizes_that_do_not_fit():
+    model = Sequential([layers.Dense(4), layers.Dense(2, input_dim=5)])
+    with pytest.raises(ValueError, match="declared with input_dim=5 but receives 4 features"):
+        model.build(3)
+
+
+def test_labels_outside_the_classes(compiled):
+    with pytest.raises(ValueError, match="contains the label 3, but the model has 3 output classes"):
+        compiled.fit(np.ones((4, 2)), np.array([0, 1, 2, 3]), verbose=0)
+
+
+def test_unknown_names_list_the_known_ones():
+    model = Sequential([layers.Dense(1)])
+    with pytest.raises(ValueError, match="unknown optimizer 'adamw'; known optimizers are: adadelta, adagrad"):
+        model.compile(optimizer="adamw", loss="mse")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        model.compile(optimizer="sgd", loss="hinge")
+    with pytest.raises(ValueError, match="unknown metric 'f1'"):
+        model.compile(optimizer="sgd", loss="mse", metrics=["f1"])
+    with pytest.raises(ValueError, match="'accuracy' needs a classification loss"):
+        model.compile(optimizer="sgd", loss="mse", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="compile needs a loss"):
+        model.compile(optimizer="sgd")
+    with pytest.raises(TypeError, match="Sequential takes nnlib layers"):
+        Sequential(["dense"])
+
+
+def test_fit_arguments_are_checked(compiled):
+    x, y = np.ones((10, 2)), np.zeros(10, int)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or None"):
+        compiled.fit(x, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="validation_split must be in"):
+        compiled.fit(x, y, validation_split=1.0, verbose=0)
+    with pytest.raises(ValueError, match="not both"):
+        compiled.fit(x, y, validation_split=0.2, validation_data=(x, y), verbose=0)
+    with pytest.raises(ValueError, match="epochs must be"):
+        compiled.fit(x, y, epochs=-1, verbose=0)
+    with pytest.raises(TypeError, match="x must hold numbers"):
+        compiled.fit(np.array([["a", "b"]]), np.zeros(1, int), verbose=0)
