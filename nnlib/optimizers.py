@@ -27,13 +27,23 @@ from nnlib._checks import unknown_name
 Array = np.ndarray
 
 
+def _number(name: str, value, low: float, high: float = np.inf, low_open: bool = False,
+            high_open: bool = False) -> float:
+    """``value`` as a float, or a ValueError naming the hyperparameter and its allowed range."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and np.isfinite(value) and (value > low if low_open else value >= low)
+    ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return float(value)
+
+
 class Optimizer:
     """Base class: ``apply`` checks the inputs, creates the state once, then steps."""
 
     def __init__(self, learning_rate: float):
-        if not isinstance(learning_rate, (int, float, np.floating)) or not learning_rate > 0:
-            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = _number("learning_rate", learning_rate, 0.0, low_open=True)
         self.iterations = 0
         self._shapes: list[tuple[int, ...]] | None = None
 
@@ -86,9 +96,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = _number("momentum", momentum, 0.0, 1.0)
+        self.nesterov = bool(nesterov)
         self.velocities: list[Array] = []
 
     def build(self, params):
@@ -120,7 +129,8 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+        self.initial_accumulator_value = _number("initial_accumulator_value", initial_accumulator_value, 0.0)
+        self.epsilon = _number("epsilon", epsilon, 0.0)
         self.accumulators: list[Array] = []
 
     def build(self, params):
@@ -142,7 +152,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho, self.epsilon = rho, epsilon
+        self.rho = _number("rho", rho, 0.0, 1.0, high_open=True)
+        self.epsilon = _number("epsilon", epsilon, 0.0)
         self.accumulators: list[Array] = []
 
     def build(self, params):
@@ -168,7 +179,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.95, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho, self.epsilon = rho, epsilon
+        self.rho = _number("rho", rho, 0.0, 1.0, high_open=True)
+        self.epsilon = _number("epsilon", epsilon, 0.0)
         self.accumulated_grads: list[Array] = []
         self.accumulated_updates: list[Array] = []
 
@@ -200,7 +212,9 @@ class Adam(Optimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.beta_1 = _number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self.beta_2 = _number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.epsilon = _number("epsilon", epsilon, 0.0)
         self.m: list[Array] = []
         self.v: list[Array] = []
 
