@@ -16,6 +16,7 @@ from nnlib import (
     losses,
     metrics,
     optimizers,
+    regularizers,
 )
 from nnlib.callbacks import History
 from nnlib.model import NotCompiledError, Sequential
@@ -23,5 +24,5 @@ from nnlib.model import NotCompiledError, Sequential
 __version__ = "0.1.0"
 __all__ = [
     "History", "NotCompiledError", "Sequential", "activations", "callbacks", "data", "gradcheck",
-    "initializers", "layers", "losses", "metrics", "optimizers",
+    "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
 ]

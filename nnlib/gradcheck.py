@@ -47,20 +47,23 @@ def relative_error(analytic: Array, numeric: Array, floor: float = 1e-8) -> floa
     return float(np.max(np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), floor)))
 
 
-def check_layer(layer, x: Array, seed: int | np.random.Generator | None = 0, h: float = 1e-6) -> dict[str, float]:
+def check_layer(layer, x: Array, seed: int | np.random.Generator | None = 0, h: float = 1e-6,
+                training: bool = True) -> dict[str, float]:
     """Relative errors of a built layer's backward pass, for its input and each parameter.
 
     The scalar checked is L = sum(forward(x) * G) for a fixed random G, so dL/d(output)
-    is G and every output element takes part.
+    is G and every output element takes part. ``training`` picks the mode of layers that
+    have two (BatchNormalization). A layer that draws random numbers in its forward pass
+    (Dropout in training) cannot be checked this way: each call would draw anew.
     """
     x = np.array(x, dtype=np.float64)
-    output = layer.forward(x, training=True)
+    output = layer.forward(x, training=training)
     G = rng_from(seed).standard_normal(output.shape)
     grad_x = layer.backward(G)
     analytic = [grad_x, *[g.copy() for g in layer.grads]]
 
     def loss() -> float:
-        return float(np.sum(layer.forward(x, training=True) * G))
+        return float(np.sum(layer.forward(x, training=training) * G))
 
     errors = {"input": relative_error(analytic[0], numerical_gradient(loss, x, h))}
     for index, (param, grad) in enumerate(zip(layer.params, analytic[1:], strict=True)):
@@ -74,8 +77,8 @@ def check_model(model, x: Array, y: Array, h: float = 1e-6) -> float:
     model.compute_gradients(x, y)
     analytic = [g.copy() for g in model.gradients]
 
-    def loss() -> float:
-        return model.loss(y, model.forward(x, training=True))
+    def loss() -> float:  # the training loss, weight penalties included
+        return model.loss(y, model.forward(x, training=True)) + model.regularization_loss()
 
     return max(relative_error(a, numerical_gradient(loss, w, h))
                for a, w in zip(analytic, model.trainable_weights, strict=True))

@@ -10,7 +10,6 @@ One difference from Keras: ``fit(batch_size=None)`` means batch gradient descent
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ from nnlib import losses as losses_module
 from nnlib import metrics as metrics_module
 from nnlib import optimizers as optimizers_module
 from nnlib._checks import as_float_array, check_finite, check_matrix, rng_from
-from nnlib.callbacks import Callback, History
+from nnlib.callbacks import Callback, History, ProgbarLogger
 from nnlib.data import batch_indices, updates_per_epoch
 from nnlib.layers import Dense, Layer
 
@@ -99,27 +98,29 @@ class Sequential:
         return [g for layer in self.layers for g in layer.grads]
 
     def get_weights(self) -> list[Array]:
-        return [w.copy() for w in self.trainable_weights]
+        """Copies of every layer's weights in order (trainable, then non-trainable per layer), as Keras."""
+        return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights: Sequence) -> None:
         if not self.built:
             raise ValueError("build the model (call build(input_dim), fit or predict) before set_weights")
-        if len(weights) != len(self.trainable_weights):
-            raise ValueError(f"the model has {len(self.trainable_weights)} weight arrays, got {len(weights)}")
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"the model has {expected} weight arrays, got {len(weights)}")
         start = 0
         for layer in self.layers:
-            layer.set_weights(list(weights[start:start + len(layer.params)]))
-            start += len(layer.params)
+            layer.set_weights(list(weights[start:start + len(layer.weights)]))
+            start += len(layer.weights)
 
     def count_params(self) -> int:
-        return int(sum(p.size for p in self.trainable_weights))
+        return int(sum(w.size for layer in self.layers for w in layer.weights))
 
     def summary(self, print_fn=print) -> None:
         """Print each layer with its output shape and parameter count, as Keras does."""
         lines = [f'Model: "{self.name}"', f"{'Layer (type)':<28}{'Output Shape':<18}{'Param #':>10}"]
         for layer in self.layers:
             shape = f"(None, {layer.output_dim})" if layer.built else "(unbuilt)"
-            count = sum(p.size for p in layer.params)
+            count = sum(w.size for w in layer.weights)
             lines.append(f"{layer.name + ' (' + type(layer).__name__ + ')':<28}{shape:<18}{count:>10,}")
         lines.append(f"Total params: {self.count_params():,}")
         print_fn("\n".join(lines))
@@ -143,10 +144,17 @@ class Sequential:
         return (isinstance(last, Dense) and self.loss.paired_activation is not None
                 and last.activation.name == self.loss.paired_activation)
 
+    def regularization_loss(self) -> float:
+        """The sum of the layers' weight penalties (L1/L2), added to the loss as in Keras."""
+        return sum(layer.regularization_loss() for layer in self.layers)
+
     def compute_gradients(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Forward and backward pass on one batch; fills ``gradients``, returns (loss, output)."""
+        """Forward and backward pass on one batch; fills ``gradients``, returns (loss, output).
+
+        The loss includes the weight penalties; the gradients include theirs.
+        """
         output = self.forward(x, training=True)
-        loss = self.loss(y, output)
+        loss = self.loss(y, output) + self.regularization_loss()
         if self._fuses_loss():
             self.backward(self.loss.combined_gradient(y, output), from_preactivation=True)
         else:
@@ -233,33 +241,38 @@ class Sequential:
         else:
             x_val = y_val = None
         steps = updates_per_epoch(len(x), batch_size)
+        log_keys = ["loss", *self.metrics]
+        if x_val is not None:
+            log_keys += [f"val_{key}" for key in log_keys]
 
         history = History()
-        history.params = {"epochs": epochs, "steps": steps, "batch_size": batch_size,
-                          "samples": len(x), "verbose": verbose}
-        callbacks = [history, *(callbacks or [])]
+        callbacks = [history, *([ProgbarLogger(verbose)] if verbose else []), *(callbacks or [])]
+        params = {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": len(x),
+                  "verbose": verbose, "metrics": log_keys}
         for callback in callbacks:
             callback.set_model(self)
+            callback.set_params(params)
         self.history, self.stop_training = history, False
         for callback in callbacks:
             callback.on_train_begin()
         for epoch in range(epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
-            totals: dict[str, float] = {}
-            for index in batch_indices(len(x), batch_size, shuffle, self.rng):
+            totals, seen = dict.fromkeys(log_keys[:len(self.metrics) + 1], 0.0), 0
+            for step, index in enumerate(batch_indices(len(x), batch_size, shuffle, self.rng)):
                 x_batch, y_batch = x[index], y[index]
                 loss, output = self.compute_gradients(x_batch, y_batch)
                 # Metrics on the batch's outputs before the update, as Keras reports them.
                 for key, value in self._scores(y_batch, output, loss).items():
-                    totals[key] = totals.get(key, 0.0) + value * len(index)
+                    totals[key] += value * len(index)
+                seen += len(index)
                 self.optimizer.apply(self.gradients, self.trainable_weights)
+                running = {key: total / seen for key, total in totals.items()}
+                for callback in callbacks:
+                    callback.on_train_batch_end(step, running)
             logs = {key: total / len(x) for key, total in totals.items()}
             if x_val is not None:
                 logs.update((f"val_{k}", v) for k, v in self._evaluate(x_val, y_val).items())
-            if verbose:
-                shown = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-                print(f"Epoch {epoch + 1}/{epochs} - {steps} steps - {shown}", file=sys.stdout, flush=True)
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -270,7 +283,7 @@ class Sequential:
 
     def _evaluate(self, x: Array, y: Array) -> dict[str, float]:
         output = self.forward(x, training=False)
-        return self._scores(y, output, self.loss(y, output))
+        return self._scores(y, output, self.loss(y, output) + self.regularization_loss())
 
     def evaluate(self, x, y, verbose: int = 0) -> float | list[float]:
         """The loss on (x, y), or ``[loss, *metrics]`` when metrics were compiled (as Keras)."""

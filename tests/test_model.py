@@ -140,15 +140,29 @@ def test_float32_model_trains_like_float64():
     assert histories["float32"]["accuracy"][-1] > 0.9
 
 
-def test_verbose_prints_one_line_per_epoch_and_zero_prints_nothing(capsys):
+def test_verbose_levels(capsys, monkeypatch):
+    """verbose=1: a progress bar per epoch, as Keras; 2: one line per epoch; 0: silence."""
     x, y = data.make_regression(50, 2, seed=0)
     model = Sequential([layers.Dense(1)], seed=0)
-    model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, y, epochs=3, verbose=1)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=1, validation_split=0.2)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("Epoch 3/3") and "loss:" in lines[-1]
+    assert lines[::2] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    last = history.history
+    assert lines[-1].startswith("3/3 ━━━━━━━━━━━━━━━━━━━━ ")
+    for key in ("loss", "mae", "val_loss", "val_mae"):
+        assert f"{key}: {last[key][-1]:.4f}" in lines[-1]
+    model.fit(x, y, epochs=3, verbose=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("Epoch 3/3 - 2/2 ")
     model.fit(x, y, epochs=3, verbose=0)
     assert capsys.readouterr().out == ""
+    # In a terminal or notebook the bar is redrawn in place while the epoch runs.
+    monkeypatch.setattr("nnlib.callbacks._interactive", lambda: True)
+    monkeypatch.setattr("nnlib.callbacks.ProgbarLogger.REDRAW_SECONDS", 0.0)
+    model.fit(x, y, epochs=1, batch_size=10, verbose=1)
+    out = capsys.readouterr().out
+    assert all(f"\r{step}/5 " in out for step in range(1, 6))
 
 
 def test_callback_can_stop_training():

@@ -1,0 +1,125 @@
+"""nnlib.plotting: optimizer paths against arithmetic done by hand, and what each helper draws."""
+
+import subprocess
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # after choosing the headless backend
+
+from nnlib import activations, optimizers
+from nnlib.callbacks import History
+from nnlib.plotting import (
+    contour_with_trajectories,
+    optimizer_trajectory,
+    plot_function_and_derivative,
+    plot_history,
+)
+
+# f(w) = 1/2 w^T A w has gradient A w.
+A = np.array([[2.0, 1.0], [1.0, 3.0]])
+
+
+def grad_quadratic(w):
+    return A @ w
+
+
+@pytest.fixture
+def ax():
+    fig, axes = plt.subplots()
+    yield axes
+    plt.close(fig)
+
+
+def test_sgd_trajectory_matches_hand_computation():
+    # lr = 0.1 from (1, 1):
+    #   g0 = A (1, 1)     = (3, 4)      -> w1 = (1 - 0.3, 1 - 0.4)       = (0.7, 0.6)
+    #   g1 = A (0.7, 0.6) = (2.0, 2.5)  -> w2 = (0.7 - 0.2, 0.6 - 0.25)  = (0.5, 0.35)
+    #   g2 = A (0.5, 0.35) = (1.35, 1.55) -> w3 = (0.5 - 0.135, 0.35 - 0.155) = (0.365, 0.195)
+    start = np.array([1.0, 1.0])
+    path = optimizer_trajectory(optimizers.SGD(learning_rate=0.1), grad_quadratic, start, steps=3)
+    expected = [[1.0, 1.0], [0.7, 0.6], [0.5, 0.35], [0.365, 0.195]]
+    np.testing.assert_allclose(path, expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(start, [1.0, 1.0])  # the caller's start is not modified
+
+
+def test_momentum_trajectory_follows_the_notes_formula():
+    # update_t = gamma update_{t-1} + eta grad;  w_{t+1} = w_t - update_t
+    eta, gamma, steps = 0.05, 0.9, 10
+    w, update, expected = np.array([1.0, -2.0]), np.zeros(2), [np.array([1.0, -2.0])]
+    for _ in range(steps):
+        update = gamma * update + eta * grad_quadratic(w)
+        w = w - update
+        expected.append(w)
+    optimizer = optimizers.SGD(learning_rate=eta, momentum=gamma)
+    path = optimizer_trajectory(optimizer, grad_quadratic, [1.0, -2.0], steps)
+    np.testing.assert_allclose(path, expected, rtol=1e-12)
+    assert optimizer.iterations == steps
+
+
+def test_zero_steps_gives_only_the_start():
+    path = optimizer_trajectory(optimizers.Adam(0.1), grad_quadratic, [3.0, 4.0], steps=0)
+    assert path.shape == (1, 2)
+    np.testing.assert_array_equal(path, [[3.0, 4.0]])
+
+
+@pytest.mark.parametrize("steps", [-1, 2.5, True])
+def test_bad_steps_is_a_clear_error(steps):
+    with pytest.raises(ValueError, match="steps"):
+        optimizer_trajectory(optimizers.SGD(0.1), grad_quadratic, [1.0, 1.0], steps)
+
+
+def test_start_must_be_a_vector():
+    with pytest.raises(ValueError, match="start"):
+        optimizer_trajectory(optimizers.SGD(0.1), grad_quadratic, [[1.0, 1.0]], 3)
+
+
+def test_function_and_derivative_draws_two_lines(ax):
+    lines = plot_function_and_derivative(ax, activations.sigmoid, activations.sigmoid_derivative,
+                                         title="sigmoid", name="sigma")
+    assert len(lines) == 2
+    assert len(ax.get_lines()) == 2 + 2  # f, f', and the two axis guides at 0
+    z, slope = lines[1].get_data()
+    np.testing.assert_allclose(slope, activations.sigmoid_derivative(z))
+    assert ax.get_title() == "sigmoid"
+
+
+def test_contour_draws_one_line_per_trajectory(ax):
+    def f(x, y):
+        return 0.5 * (2 * x**2 + 2 * x * y + 3 * y**2)
+
+    paths = {
+        "SGD": optimizer_trajectory(optimizers.SGD(0.1), grad_quadratic, [1.0, 1.0], 20),
+        "momentum": optimizer_trajectory(optimizers.SGD(0.1, momentum=0.9), grad_quadratic, [1.0, 1.0], 30),
+        "Adam": optimizer_trajectory(optimizers.Adam(0.1), grad_quadratic, [1.0, 1.0], 40),
+    }
+    contour_with_trajectories(ax, f, paths, xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), minimum=(0.0, 0.0))
+    lines = ax.get_lines()
+    assert len(lines) == 3
+    assert [line.get_label() for line in lines] == list(paths)
+    np.testing.assert_array_equal(lines[1].get_xydata(), paths["momentum"])
+
+
+def test_contour_rejects_a_path_of_the_wrong_shape(ax):
+    with pytest.raises(ValueError, match="shape"):
+        contour_with_trajectories(ax, lambda x, y: x + y, {"bad": np.zeros((5, 3))}, (-1, 1), (-1, 1))
+
+
+def test_history_draws_one_line_per_key(ax):
+    history = History()
+    history.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.2})
+    history.on_epoch_end(1, {"loss": 0.5, "val_loss": 0.7})
+    lines = plot_history(ax, history, keys=["loss", "val_loss"])
+    assert len(lines) == len(ax.get_lines()) == 2
+    np.testing.assert_array_equal(lines[1].get_xydata(), [[1, 1.2], [2, 0.7]])
+    with pytest.raises(KeyError, match="accuracy"):
+        plot_history(ax, history.history, keys=["accuracy"])
+
+
+def test_importing_plotting_does_not_import_matplotlib():
+    code = "import sys, nnlib.plotting; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
