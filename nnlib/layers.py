@@ -26,6 +26,8 @@ class Layer:
         self.params: list[Array] = []
         self.grads: list[Array] = []
         self.non_trainable: list[Array] = []
+        # Sequential turns this off for its first layer: nothing needs dL/d(data).
+        self.input_gradient = True
         self.input_dim: int | None = None
         self.built = False
 
@@ -154,7 +156,7 @@ class Dense(Layer):
             np.sum(grad_z, axis=0, out=self.grads[1])
             if self.bias_regularizer is not None:
                 self.grads[1] += self.bias_regularizer.gradient(self.b)
-        return grad_z @ self.W.T
+        return grad_z @ self.W.T if self.input_gradient else None
 
     def regularization_loss(self) -> float:
         penalty = 0.0

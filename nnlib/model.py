@@ -71,7 +71,8 @@ class Sequential:
         """Create every layer's weights for inputs of ``input_dim`` features."""
         if not self.layers:
             raise ValueError("the model has no layers: pass a list to Sequential or call add()")
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers):
+            layer.input_gradient = index > 0
             if not layer.built:
                 layer.build(input_dim, self.rng, self.dtype)
             elif layer.input_dim != input_dim:
@@ -131,8 +132,12 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, grad: Array, from_preactivation: bool = False) -> Array:
-        """Backpropagate dL/d(output) (or dL/dz of the last layer) through every layer."""
+    def backward(self, grad: Array, from_preactivation: bool = False) -> Array | None:
+        """Backpropagate dL/d(output) (or dL/dz of the last layer) through every layer.
+
+        Returns dL/dx of the first layer, or None where that layer skips it (Dense does:
+        training needs no gradient for the data).
+        """
         last, *rest = reversed(self.layers)
         grad = last.backward_preactivation(grad) if from_preactivation else last.backward(grad)
         for layer in rest:
