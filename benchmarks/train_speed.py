@@ -85,7 +85,7 @@ def run_numpy(x, y, weights, dtype, seed=0):
             dh = (dz @ W2.T) * (h > 0)
             grads = [xb.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0)]
             t += 1
-            lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+            lr_t = lr * (1 - beta2**t) ** 0.5 / (1 - beta1**t)
             for p_, g, m_, v_ in zip(params, grads, m, v, strict=True):
                 m_ += (1 - beta1) * (g - m_)
                 v_ += (1 - beta2) * (g * g - v_)

@@ -257,6 +257,9 @@ class Sequential:
         for callback in callbacks:
             callback.set_model(self)
             callback.set_params(params)
+        # Only callbacks that look at single batches are called per batch: a step of a small
+        # model takes a fraction of a millisecond, and per-batch work adds up.
+        batch_callbacks = [c for c in callbacks if type(c).on_train_batch_end is not Callback.on_train_batch_end]
         self.history, self.stop_training = history, False
         for callback in callbacks:
             callback.on_train_begin()
@@ -272,9 +275,10 @@ class Sequential:
                     totals[key] += value * len(index)
                 seen += len(index)
                 self.optimizer.apply(self.gradients, self.trainable_weights)
-                running = {key: total / seen for key, total in totals.items()}
-                for callback in callbacks:
-                    callback.on_train_batch_end(step, running)
+                if batch_callbacks:
+                    running = {key: total / seen for key, total in totals.items()}
+                    for callback in batch_callbacks:
+                        callback.on_train_batch_end(step, running)
             logs = {key: total / len(x) for key, total in totals.items()}
             if x_val is not None:
                 logs.update((f"val_{k}", v) for k, v in self._evaluate(x_val, y_val).items())

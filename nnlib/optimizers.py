@@ -20,6 +20,8 @@ some textbooks in where epsilon sits; each docstring says how.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnlib._checks import unknown_name
@@ -226,7 +228,8 @@ class Adam(Optimizer):
         m, v = self.m[index], self.v[index]
         m += (1.0 - self.beta_1) * (grad - m)
         v += (1.0 - self.beta_2) * (grad * grad - v)
-        lr_t = self.learning_rate * np.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        # A Python float, so that a float32 model stays float32 (a NumPy float64 scalar would promote).
+        lr_t = self.learning_rate * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         param -= lr_t * m / (np.sqrt(v) + self.epsilon)
 
 
