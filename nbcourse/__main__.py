@@ -1,0 +1,3 @@
+from nbcourse.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,296 @@
+"""The course's commands, each a thin layer over nbgrader's own CLI.
+
+    python -m nbcourse release   [ASSIGNMENT ...]            regenerate exercises/ from solutions/
+    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...]   grade everything in submitted/
+    python -m nbcourse feedback  [ASSIGNMENT ...]            feedback HTML, hidden tests removed
+    python -m nbcourse export    [--to grades.csv]           one row per student and assignment
+    python -m nbcourse check     NOTEBOOK                    a student's self-check (exit 1 on failure)
+
+nbgrader does the work; this layer runs it once per submission, so that one broken
+submission (a notebook that is not JSON, a kernel that dies, an endless loop) costs
+that student a clear reason in their feedback and grade row, never the class its batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+STATUS_DIR = "grading"  # grading/<assignment>/<student>.json: how each submission's grading went
+
+
+def course_root(start: Path | None = None) -> Path:
+    """The folder holding nbgrader_config.py: the current one or a parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise SystemExit("no nbgrader_config.py here or above: run this inside the course directory")
+
+
+def nbgrader(root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course directory and capture what it says.
+
+    The environment's bin folder goes first on PATH: nbgrader runs ``alembic`` from there.
+    """
+    bin_folder = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_folder + os.pathsep + os.environ.get("PATH", "")}
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def assignments(root: Path, names: list[str] | None) -> list[str]:
+    available = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not names:
+        return available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise SystemExit(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(available)}")
+    return names
+
+
+# ---- release ---------------------------------------------------------------------------
+
+def release(root: Path, names: list[str] | None = None) -> int:
+    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ with nbgrader generate_assignment."""
+    failed = 0
+    for name in assignments(root, names):
+        result = nbgrader(root, "generate_assignment", name, "--force")
+        print(f"{name}: {'released' if result.returncode == 0 else 'FAILED'}")
+        if result.returncode != 0:
+            failed += 1
+            print(_log_tail(result), file=sys.stderr)
+    return 1 if failed else 0
+
+
+# ---- autograde -------------------------------------------------------------------------
+
+@dataclass
+class Status:
+    """How grading one submission went, kept in grading/<assignment>/<student>.json."""
+
+    student: str
+    assignment: str
+    graded: bool
+    reason: str
+    seconds: float
+
+
+# What nbgrader's log says, and what the student should read instead.
+REASONS = [
+    (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
+     "a cell ran longer than the time limit (an endless loop?); the notebook was stopped"),
+    (r"DeadKernelError|Kernel died|kernel.*(died|dead)|UnresponsiveKernelError",
+     "the notebook's kernel died while it ran (the code exited Python, crashed, or used too much memory)"),
+    (r"NotJSONError|Notebook does not appear to be JSON|JSONDecodeError|Unreadable Notebook|not valid JSON",
+     "the submitted file is not a valid notebook (it could not be read as JSON)"),
+    (r"NBFormatError|ValidationError|is not valid under any of the given schemas|Notebook validation failed",
+     "the submitted notebook's structure is invalid (nbformat could not validate it)"),
+    (r"No notebooks found|No submitted file|Skipping unknown notebook",
+     "no notebook with the expected name was submitted"),
+]
+
+
+def explain(log: str) -> str:
+    for pattern, reason in REASONS:
+        if re.search(pattern, log, re.I):
+            return reason
+    return "grading failed; the instructor has the details in grading/"
+
+
+def _log_tail(result: subprocess.CompletedProcess, lines: int = 30) -> str:
+    return "\n".join((result.stdout + result.stderr).strip().splitlines()[-lines:])
+
+
+def submissions(root: Path, names: list[str], students: list[str] | None) -> list[tuple[str, str]]:
+    found = []
+    submitted = root / "submitted"
+    for folder in sorted(submitted.glob("*/*")) if submitted.is_dir() else []:
+        student, assignment = folder.parent.name, folder.name
+        if folder.is_dir() and assignment in names and (not students or student in students):
+            found.append((student, assignment))
+    return found
+
+
+def expected_notebooks(root: Path, assignment: str) -> list[str]:
+    return sorted(p.name for p in (root / "solutions" / assignment).glob("*.ipynb"))
+
+
+def grade_one(root: Path, student: str, assignment: str) -> Status:
+    """Autograde one submission; whatever happens, leave a status behind."""
+    start = time.perf_counter()
+    missing = [nb for nb in expected_notebooks(root, assignment)
+               if not (root / "submitted" / student / assignment / nb).is_file()]
+    try:
+        result = nbgrader(root, "autograde", assignment, "--student", student, "--force")
+        log = result.stdout + result.stderr
+        ok = result.returncode == 0
+    except subprocess.TimeoutExpired:
+        log, ok = "timed out", False
+    autograded = root / "autograded" / student / assignment
+    graded = ok and autograded.is_dir() and any(autograded.glob("*.ipynb"))
+    if graded and not missing:
+        reason = ""
+    elif missing:
+        reason = f"no notebook named {', '.join(missing)} was submitted (check the file name); it scores 0"
+    else:
+        reason = explain(log)
+    status = Status(student, assignment, graded and not missing, reason, round(time.perf_counter() - start, 2))
+    folder = root / STATUS_DIR / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{student}.json").write_text(json.dumps({**asdict(status), "log": log[-20000:]}, indent=1))
+    return status
+
+
+def ensure_in_gradebook(root: Path, names: list[str]) -> None:
+    """nbgrader autograde needs each assignment's cells in the gradebook; generate_assignment puts them there."""
+    for name in names:
+        result = nbgrader(root, "generate_assignment", name, "--force")
+        if result.returncode != 0:
+            raise SystemExit(f"could not prepare {name} in the gradebook:\n{_log_tail(result)}")
+
+
+def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None) -> int:
+    names = assignments(root, names)
+    todo = submissions(root, names, students)
+    if not todo:
+        print("nothing to grade: submissions go in submitted/<student>/<assignment>/")
+        return 0
+    ensure_in_gradebook(root, sorted({a for _, a in todo}))
+    failed = 0
+    for student, assignment in todo:
+        status = grade_one(root, student, assignment)
+        failed += not status.graded
+        print(f"{assignment} {student}: {'graded' if status.graded else 'NOT GRADED: ' + status.reason}"
+              f" ({status.seconds:.1f} s)")
+    print(f"{len(todo) - failed} graded, {failed} not graded (reasons in grading/ and in their feedback)")
+    return 0
+
+
+def statuses(root: Path) -> dict[tuple[str, str], dict]:
+    found = {}
+    for path in sorted((root / STATUS_DIR).glob("*/*.json")):
+        data = json.loads(path.read_text())
+        found[(data["student"], data["assignment"])] = data
+    return found
+
+
+# ---- feedback --------------------------------------------------------------------------
+
+FAILED_FEEDBACK = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{assignment}: feedback</title></head>
+<body><h1>{assignment}: your submission could not be graded</h1>
+<p><strong>What happened:</strong> {reason}.</p>
+<p>Your score for this assignment is 0 for now. Fix the problem (run
+<code>python -m nbcourse check NOTEBOOK</code> on your notebook before you submit it) and
+ask your instructor whether you may resubmit.</p>
+</body></html>
+"""
+
+
+def feedback(root: Path, names: list[str] | None = None) -> int:
+    names = assignments(root, names)
+    known = statuses(root)
+    for assignment in names:
+        result = nbgrader(root, "generate_feedback", assignment, "--force")
+        if result.returncode != 0:
+            print(f"{assignment}: nbgrader generate_feedback reported a problem:\n{_log_tail(result)}", file=sys.stderr)
+        for (student, graded_assignment), status in known.items():
+            if graded_assignment != assignment or status["graded"]:
+                continue
+            folder = root / "feedback" / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            for notebook in expected_notebooks(root, assignment):
+                page = FAILED_FEEDBACK.format(assignment=html.escape(assignment), reason=html.escape(status["reason"]))
+                (folder / notebook.replace(".ipynb", ".html")).write_text(page)
+        print(f"{assignment}: feedback written")
+    return 0
+
+
+# ---- export ----------------------------------------------------------------------------
+
+def export(root: Path, to: str = "grades.csv") -> int:
+    """nbgrader's grade export, plus a ``status`` column, and a row for every submission it lacks."""
+    scratch = root / STATUS_DIR / "nbgrader_export.csv"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    result = nbgrader(root, "export", "--to", str(scratch))
+    if result.returncode != 0:
+        raise SystemExit(f"nbgrader export failed:\n{_log_tail(result)}")
+    rows = list(csv.DictReader(io.StringIO(scratch.read_text())))
+    fields = list(rows[0].keys()) if rows else ["assignment", "student_id", "score", "max_score"]
+    known = statuses(root)
+    seen = set()
+    for row in rows:
+        key = (row["student_id"], row["assignment"])
+        seen.add(key)
+        status = known.get(key)
+        if status and not status["graded"]:
+            row["score"] = row["raw_score"] = "0.0"
+            row["status"] = f"not graded: {status['reason']}"
+        elif status:
+            row["status"] = "graded"
+        else:
+            row["status"] = "not submitted" if float(row.get("score") or 0) == 0 else "graded"
+    for (student, assignment), status in known.items():
+        if (student, assignment) not in seen:
+            rows.append({"assignment": assignment, "student_id": student, "score": "0.0",
+                         "status": "graded" if status["graded"] else f"not graded: {status['reason']}"})
+    with open(root / to, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*fields, "status"], restval="")
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
+    print(f"wrote {len(rows)} rows to {root / to}")
+    return 0
+
+
+# ---- the student's check ---------------------------------------------------------------
+
+def check(notebook: str) -> int:
+    from nbcourse.selfcheck import NotebookError, run_visible_tests, summary
+
+    try:
+        results = run_visible_tests(notebook)
+    except NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nbcourse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in [("release", "regenerate exercises/ from solutions/"),
+                       ("autograde", "autograde every submission in submitted/"),
+                       ("feedback", "write feedback for every graded or failed submission")]:
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("assignment", nargs="*", help="assignments (default: all)")
+        if name == "autograde":
+            sub.add_argument("--student", action="append", help="only these students (repeatable)")
+    sub = commands.add_parser("export", help="write the grades CSV")
+    sub.add_argument("--to", default="grades.csv")
+    sub = commands.add_parser("check", help="run a notebook's visible tests (exit 1 if any fails)")
+    sub.add_argument("notebook")
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        return check(args.notebook)
+    root = course_root()
+    if args.command == "release":
+        return release(root, args.assignment)
+    if args.command == "autograde":
+        return autograde(root, args.assignment, args.student)
+    if args.command == "feedback":
+        return feedback(root, args.assignment)
+    return export(root, args.to)

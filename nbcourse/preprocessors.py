@@ -1,0 +1,59 @@
+"""nbgrader preprocessors that close two of its gaps; nbgrader_config.py puts them in its pipelines.
+
+* :class:`StderrAsStdout` (autograde, right after execution): nbgrader scores a test
+  cell 0 when anything reaches stderr, so a correct answer that makes NumPy warn, or a
+  library that logs while it loads, would lose its points. The text stays in the
+  notebook, marked, as ordinary output.
+* :class:`StripHiddenTests` (feedback, before the HTML is written): nbgrader's feedback
+  shows each test cell's source, hidden tests included, and Python tracebacks quote
+  the failing lines. The student keeps each failure's message and loses the code.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their result is below)\n"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class StderrAsStdout(Preprocessor):
+    """Turn stderr stream outputs into stdout outputs prefixed with ``[stderr]``."""
+
+    enabled = Bool(True).tag(config=True)  # nbconvert's preprocessors are off unless enabled
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["name"] = "stdout"
+                output["text"] = "".join(f"[stderr] {line}" for line in output["text"].splitlines(True))
+        return cell, resources
+
+
+def strip_hidden_tests(source: str) -> str:
+    return HIDDEN.sub(HIDDEN_PLACEHOLDER, source)
+
+
+class StripHiddenTests(Preprocessor):
+    """Remove hidden test code and error tracebacks from test cells, keeping each error's message."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if not is_test_cell(cell):
+            return cell, resources
+        cell["source"] = strip_hidden_tests(cell["source"])
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = f"{output.get('ename', 'Error')}: {ANSI.sub('', str(output.get('evalue', '')))}"
+                output["traceback"] = [message]
+        return cell, resources

@@ -1,0 +1,110 @@
+"""Helpers for the exercise tests: build submissions, run nbgrader in a scratch course, read grades."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from conftest import ROOT
+from nbclient import NotebookClient
+from nbgrader.utils import determine_grade
+
+from nbcourse.preprocessors import StderrAsStdout
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
+
+
+def assignment_names() -> list[str]:
+    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def notebook_path(folder: Path, assignment: str) -> Path:
+    return folder / assignment / f"{assignment}.ipynb"
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def answers_of(solution) -> dict[str, str]:
+    """Each answer cell's code as a student would type it: the solution without its markers."""
+    return {nbgrader_meta(c)["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
+            for c in solution.cells if nbgrader_meta(c).get("solution")}
+
+
+def filled(release, solution, overrides: dict[str, str] | None = None):
+    """The released notebook with every answer cell filled in (from the solution, or ``overrides``)."""
+    answers = {**answers_of(solution), **(overrides or {})}
+    notebook = nbformat.from_dict(release)
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution"):
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def with_answer(solution, grade_id: str, code: str):
+    """The source notebook (hidden tests included, as autograde runs it) with one answer replaced."""
+    notebook = nbformat.from_dict(solution)
+    cells = [c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == grade_id]
+    assert len(cells) == 1, f"no answer cell {grade_id!r}"
+    cells[0].source = code
+    return notebook
+
+
+def execute(notebook, cwd: Path, timeout: int = 120):
+    """Run a notebook as nbgrader's autograde would (errors recorded, not raised), stderr as stdout."""
+    notebook = nbformat.from_dict(notebook)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    for index, cell in enumerate(notebook.cells):
+        StderrAsStdout().preprocess_cell(cell, {}, index)
+    return notebook
+
+
+def part_scores(notebook) -> dict[str, tuple[float, float]]:
+    """{test cell grade_id: (score, max)} by nbgrader's own rule (an error scores 0)."""
+    return {nbgrader_meta(c)["grade_id"]: determine_grade(c) for c in notebook.cells
+            if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+
+
+def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:
+    """tests/wrong_answers/<assignment>.py: {part: [(what is wrong, code), ...]}."""
+    path = ROOT / "tests" / "wrong_answers" / f"{assignment}.py"
+    spec = importlib.util.spec_from_file_location(f"wrong_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.WRONG_ANSWERS
+
+
+def make_course(folder: Path) -> Path:
+    """A scratch course directory: the real config and solutions; exercises/ regenerated there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    shutil.copytree(ROOT / "solutions", folder / "solutions")
+    result = nbcourse(folder, "release")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder
+
+
+def nbcourse(course: Path, *args: str, env: dict | None = None, timeout: float = 1800) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "nbcourse", *args], cwd=course, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def submit(course: Path, student: str, assignment: str, notebook, name: str | None = None) -> Path:
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{assignment}.ipynb")
+    if isinstance(notebook, str):
+        path.write_text(notebook)
+    else:
+        nbformat.write(notebook, path)
+    return path

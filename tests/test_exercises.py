@@ -1,0 +1,164 @@
+"""The exercises, graded through the real nbgrader CLI in a scratch course directory.
+
+1. every solution scores full marks under `nbgrader autograde`;
+2. every untouched released notebook scores 0 and the batch completes;
+3. every part loses its points to each of its plausible wrong answers, and only it;
+4. exercises/ is what `nbgrader generate_assignment` makes of solutions/ now;
+5. no solution or hidden-test text reaches exercises/;
+6. the student self-check passes a completed notebook and fails an untouched one;
+7. generated feedback carries no hidden-test source.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT
+from exercise_tools import (
+    assignment_names,
+    execute,
+    filled,
+    make_course,
+    nbcourse,
+    nbgrader_meta,
+    notebook_path,
+    part_scores,
+    submit,
+    with_answer,
+    wrong_answers,
+)
+
+ASSIGNMENTS = assignment_names()
+LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def released(assignment: str):
+    return nbformat.read(notebook_path(ROOT / "exercises", assignment), as_version=4)
+
+
+def solution(assignment: str):
+    return nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4)
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """A scratch course with two students per assignment, autograded and given feedback."""
+    course = make_course(tmp_path_factory.mktemp("course"))
+    for assignment in ASSIGNMENTS:
+        release = nbformat.read(notebook_path(course / "exercises", assignment), as_version=4)
+        submit(course, "complete", assignment, filled(release, solution(assignment)))
+        submit(course, "untouched", assignment, release)
+    result = nbcourse(course, "autograde")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for command in (["feedback"], ["export", "--to", "grades.csv"]):
+        result = nbcourse(course, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return course
+
+
+def grade_rows(course) -> dict[tuple[str, str], dict]:
+    with open(course / "grades.csv") as handle:
+        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_are_a_fresh_release(assignment, graded_course):
+    fresh = notebook_path(graded_course / "exercises", assignment).read_text()
+    committed = notebook_path(ROOT / "exercises", assignment)
+    assert committed.is_file(), f"exercises/ lacks {assignment}: run `make exercises`"
+    assert committed.read_text() == fresh, f"exercises/{assignment} is stale: run `make exercises` and commit"
+
+
+def test_every_solution_has_a_release():
+    assert sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_score_full_marks(assignment, graded_course):
+    row = grade_rows(graded_course)[("complete", assignment)]
+    assert float(row["score"]) == float(row["max_score"]) > 0, row
+    assert row["status"] == "graded"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_notebooks_score_zero(assignment, graded_course):
+    row = grade_rows(graded_course)[("untouched", assignment)]
+    assert float(row["score"]) == 0.0 and float(row["max_score"]) > 0, row
+    assert row["status"] == "graded"  # graded and scored 0: not a crash
+
+
+def test_no_solution_or_hidden_tests_in_exercises():
+    for path in (ROOT / "exercises").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="ignore")
+            for marker in LEAKS:
+                assert marker not in text, f"{marker!r} in {path}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebooks_are_clean(assignment):
+    notebook = released(assignment)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+    answers = [c for c in notebook.cells if nbgrader_meta(c).get("solution")]
+    assert answers and all("raise NotImplementedError()" in c.source for c in answers)
+    tests = [c for c in notebook.cells if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
+    assert 3 <= len(tests) <= 6, "an assignment has 3 to 6 graded parts"
+    assert all(nbgrader_meta(c).get("points", 0) > 0 for c in tests)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_shows_results_but_no_hidden_tests(assignment, graded_course):
+    for student in ("complete", "untouched"):
+        page = (graded_course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+        for marker in LEAKS:
+            assert marker not in page
+        for hidden_only in ("checks.check_function", "checks.Mistake", "import nnlib", "from nbcourse import checks"):
+            assert hidden_only not in page, f"{hidden_only!r} in the feedback of {student}"
+        assert "hidden tests ran here" in page
+    untouched = (graded_course / "feedback" / "untouched" / assignment / f"{assignment}.html").read_text()
+    assert "NotImplementedError" in untouched
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_self_check(assignment, tmp_path):
+    release = released(assignment)
+    complete = tmp_path / "complete" / f"{assignment}.ipynb"
+    untouched = tmp_path / "untouched" / f"{assignment}.ipynb"
+    for path, notebook in ((complete, filled(release, solution(assignment))), (untouched, release)):
+        path.parent.mkdir()
+        nbformat.write(notebook, path)
+    passing = nbcourse(tmp_path, "check", str(complete))
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert re.search(r"\b(\d+) passed, 0 failed", passing.stdout)
+    failing = nbcourse(tmp_path, "check", str(untouched))
+    assert failing.returncode == 1
+    assert "0 passed" in failing.stdout and "NotImplementedError" in failing.stdout
+
+
+def wrong_answer_cases():
+    for assignment in ASSIGNMENTS:
+        for part, answers in wrong_answers(assignment).items():
+            for label, code in answers:
+                yield pytest.param(assignment, part, code, id=f"{assignment}-{part}-{label}")
+
+
+def test_every_part_has_two_wrong_answers():
+    for assignment in ASSIGNMENTS:
+        parts = {nbgrader_meta(c)["grade_id"].removesuffix("_test") for c in solution(assignment).cells
+                 if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+        known = wrong_answers(assignment)
+        assert set(known) == parts, f"{assignment}: wrong answers for {sorted(known)}, parts {sorted(parts)}"
+        assert all(len(v) >= 2 for v in known.values()), assignment
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "part", "code"), list(wrong_answer_cases()))
+def test_a_wrong_answer_loses_its_part_only(assignment, part, code, tmp_path):
+    notebook = execute(with_answer(solution(assignment), f"{part}_answer", code), tmp_path)
+    scores = part_scores(notebook)
+    assert scores[f"{part}_test"][0] == 0, f"the wrong answer kept its points: {scores}"
+    others = {k: v for k, v in scores.items() if k != f"{part}_test"}
+    assert all(score == most for score, most in others.values()), f"other parts lost points: {others}"
