@@ -95,7 +95,7 @@ def elu_derivative(z, alpha: float = 1.0) -> Array:
 def softplus(z) -> Array:
     """softplus(z) = ln(1 + e^z), computed as max(z, 0) + ln(1 + e^-|z|) so it never overflows."""
     z = _float(z)
-    return np.logaddexp(z, 0.0, dtype=z.dtype)
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_derivative(z) -> Array:

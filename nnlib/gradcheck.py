@@ -73,12 +73,12 @@ def check_layer(layer, x: Array, seed: int | np.random.Generator | None = 0, h: 
 
 def check_model(model, x: Array, y: Array, h: float = 1e-6) -> float:
     """The largest relative error over all of a compiled model's weight gradients on (x, y)."""
-    x, y = model._prepare(x, y)
+    x, y = model.prepare_data(x, y)
     model.compute_gradients(x, y)
     analytic = [g.copy() for g in model.gradients]
 
     def loss() -> float:  # the training loss, weight penalties included
-        return model.loss(y, model.forward(x, training=True)) + model.regularization_loss()
+        return model._loss_value(y, model.forward(x, training=True))
 
     return max(relative_error(a, numerical_gradient(loss, w, h))
                for a, w in zip(analytic, model.trainable_weights, strict=True))

@@ -6,7 +6,14 @@ except for sparse categorical cross-entropy, where it is n integer labels.
 
 Probabilities are clipped to [eps, 1 - eps] with Keras's eps = 1e-7 before any
 logarithm, so a prediction of exactly 0 or 1 gives a large but finite loss; the
-gradient is zero where the clip is active, as it is in TensorFlow.
+gradient is zero where the clip is active, as it is in TensorFlow. As in Keras, the
+categorical losses first divide each row of probabilities by its sum (a softmax
+output already sums to 1).
+
+When a model's output layer is the activation a loss is made for (softmax with the
+categorical losses, sigmoid with binary cross-entropy), the model computes the loss
+from the logits z instead (``*_from_logits``), as Keras does: no clipping, exact
+for any z, and its gradient is simply (p - y) / n.
 """
 
 from __future__ import annotations
@@ -58,29 +65,70 @@ def binary_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
     return (p - y_true) / (p * (1.0 - p)) * _inside_clip(y_pred) / y_pred.size
 
 
+def _row_normalised(y_pred: Array) -> tuple[Array, Array]:
+    total = np.sum(y_pred, axis=1, keepdims=True)
+    return y_pred / total, total
+
+
 def categorical_crossentropy(y_true: Array, y_pred: Array) -> float:
-    """CCE = -mean over samples of sum_j y_j log p_j, with one-hot targets y of shape (n, k)."""
-    return float(-np.sum(y_true * np.log(_clip(y_pred))) / y_pred.shape[0])
+    """CCE = -mean over samples of sum_j y_j log q_j, q = p / sum(p), one-hot y of shape (n, k)."""
+    q, _ = _row_normalised(y_pred)
+    return float(-np.sum(y_true * np.log(_clip(q))) / y_pred.shape[0])
 
 
 def categorical_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
-    """dCCE/dp_j = -y_j / p_j / n."""
-    return -y_true / _clip(y_pred) * _inside_clip(y_pred) / y_pred.shape[0]
+    """dCCE/dp_k = -(y_k / q_k - sum_j y_j) / (n sum(p)), clipped entries contributing nothing.
+
+    For rows that sum to 1 this is -y_k / p_k + sum_j y_j, whose second term the softmax
+    Jacobian removes again.
+    """
+    q, total = _row_normalised(y_pred)
+    y_kept = y_true * _inside_clip(q)
+    return -(y_kept / _clip(q) - np.sum(y_kept, axis=1, keepdims=True)) / (total * y_pred.shape[0])
 
 
 def sparse_categorical_crossentropy(labels: Array, y_pred: Array) -> float:
-    """SCCE = -mean over samples of log p[label]: CCE without building the one-hot matrix."""
+    """SCCE = -mean over samples of log(c[label] / sum_j c_j), c = clip(p).
+
+    CCE without the one-hot matrix: integer labels index the probabilities. As Keras
+    (TensorFlow) computes it, a log-softmax of log(c): for rows of p that sum to 1 and
+    lie inside the clip this is -mean log p[label].
+    """
+    c = _clip(y_pred)
     rows = np.arange(y_pred.shape[0])
-    return float(-np.mean(np.log(_clip(y_pred[rows, labels]))))
+    return float(-np.mean(np.log(c[rows, labels]) - np.log(np.sum(c, axis=1))))
 
 
 def sparse_categorical_crossentropy_gradient(labels: Array, y_pred: Array) -> Array:
-    """dSCCE/dp: -1 / p[label] / n in each sample's label column, 0 elsewhere."""
-    rows = np.arange(y_pred.shape[0])
-    p = y_pred[rows, labels]
-    grad = np.zeros_like(y_pred)
-    grad[rows, labels] = -1.0 / _clip(p) * _inside_clip(p) / y_pred.shape[0]
-    return grad
+    """dSCCE/dp_k = (1 / sum(c) - [k = label] / c[label]) / n, zero where p was clipped."""
+    n = y_pred.shape[0]
+    rows = np.arange(n)
+    c = _clip(y_pred)
+    grad = np.broadcast_to(1.0 / np.sum(c, axis=1, keepdims=True), y_pred.shape).copy()
+    grad[rows, labels] -= 1.0 / c[rows, labels]
+    grad *= _inside_clip(y_pred)
+    return grad / n
+
+
+def _logsumexp(z: Array) -> Array:
+    top = np.max(z, axis=1, keepdims=True)
+    return top + np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
+
+
+def categorical_crossentropy_from_logits(y_true: Array, z: Array) -> float:
+    """CCE of softmax(z): mean over samples of sum_j y_j (logsumexp(z) - z_j)."""
+    return float(np.sum(y_true * (_logsumexp(z) - z)) / z.shape[0])
+
+
+def sparse_categorical_crossentropy_from_logits(labels: Array, z: Array) -> float:
+    """SCCE of softmax(z): mean over samples of logsumexp(z) - z[label]."""
+    rows = np.arange(z.shape[0])
+    return float(np.mean(_logsumexp(z)[:, 0] - z[rows, labels]))
+
+
+def binary_crossentropy_from_logits(y_true: Array, z: Array) -> float:
+    """BCE of sigmoid(z): mean of max(z, 0) - z y + log(1 + e^-|z|), exact for any z."""
+    return float(np.mean(np.maximum(z, 0.0) - z * y_true + np.log1p(np.exp(-np.abs(z)))))
 
 
 @dataclass(frozen=True)
@@ -97,6 +145,7 @@ class Loss:
     gradient: Callable[[Array, Array], Array]
     sparse: bool = False
     paired_activation: str | None = None
+    from_logits: Callable[[Array, Array], float] | None = None
 
     def __call__(self, y_true: Array, y_pred: Array) -> float:
         return self.function(y_true, y_pred)
@@ -163,15 +212,16 @@ LOSSES: dict[str, Loss] = {
     "mean_squared_error": Loss("mean_squared_error", mean_squared_error, mean_squared_error_gradient),
     "binary_crossentropy": Loss(
         "binary_crossentropy", binary_crossentropy, binary_crossentropy_gradient,
-        paired_activation="sigmoid",
+        paired_activation="sigmoid", from_logits=binary_crossentropy_from_logits,
     ),
     "categorical_crossentropy": Loss(
         "categorical_crossentropy", categorical_crossentropy, categorical_crossentropy_gradient,
-        paired_activation="softmax",
+        paired_activation="softmax", from_logits=categorical_crossentropy_from_logits,
     ),
     "sparse_categorical_crossentropy": Loss(
         "sparse_categorical_crossentropy", sparse_categorical_crossentropy,
         sparse_categorical_crossentropy_gradient, sparse=True, paired_activation="softmax",
+        from_logits=sparse_categorical_crossentropy_from_logits,
     ),
 }
 ALIASES = {"mse": "mean_squared_error"}

@@ -153,13 +153,27 @@ class Sequential:
         """The sum of the layers' weight penalties (L1/L2), added to the loss as in Keras."""
         return sum(layer.regularization_loss() for layer in self.layers)
 
-    def compute_gradients(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Forward and backward pass on one batch; fills ``gradients``, returns (loss, output).
+    def _loss_value(self, y: Array, output: Array) -> float:
+        """The loss with the weight penalties; from the logits when the output layer is fused
+        with the loss (softmax or sigmoid with cross-entropy), as Keras computes it."""
+        if self._fuses_loss():
+            data_loss = self.loss.from_logits(y, self.layers[-1].z)
+        else:
+            data_loss = self.loss(y, output)
+        return data_loss + self.regularization_loss()
 
-        The loss includes the weight penalties; the gradients include theirs.
+    def compute_gradients(self, x, y) -> tuple[float, Array]:
+        """Forward and backward pass on one batch (x, y); fills ``gradients``, returns (loss, output).
+
+        The loss includes the weight penalties; the gradients include theirs. x and y are
+        checked and converted as ``fit`` does, and the model is built if it is not yet.
         """
+        self._require_compiled("compute_gradients")
+        return self._compute_gradients(*self.prepare_data(x, y))
+
+    def _compute_gradients(self, x: Array, y: Array) -> tuple[float, Array]:
         output = self.forward(x, training=True)
-        loss = self.loss(y, output) + self.regularization_loss()
+        loss = self._loss_value(y, output)
         if self._fuses_loss():
             self.backward(self.loss.combined_gradient(y, output), from_preactivation=True)
         else:
@@ -168,8 +182,8 @@ class Sequential:
 
     def train_on_batch(self, x, y) -> float:
         """One update of the weights on one batch; returns the batch's loss before the update."""
-        x, y = self._prepare(x, y)
-        loss, _ = self.compute_gradients(x, y)
+        self._require_compiled("train_on_batch")
+        loss, _ = self._compute_gradients(*self.prepare_data(x, y))
         self.optimizer.apply(self.gradients, self.trainable_weights)
         return loss
 
@@ -199,7 +213,9 @@ class Sequential:
             )
         return x
 
-    def _prepare(self, x, y, x_name: str = "x", y_name: str = "y") -> tuple[Array, Array]:
+    def prepare_data(self, x, y, x_name: str = "x", y_name: str = "y") -> tuple[Array, Array]:
+        """(x, y) checked and converted as training needs them: x a finite (n, d) array of the
+        model's dtype, y as the loss expects it (one row per sample, or integer labels)."""
         x = self._prepare_x(x, x_name)
         y = self.loss.prepare_targets(y, self.output_dim, y_name)
         if len(y) != len(x):
@@ -228,7 +244,7 @@ class Sequential:
         self._require_compiled("fit")
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-        x, y = self._prepare(x, y)
+        x, y = self.prepare_data(x, y)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is not None:
@@ -241,7 +257,7 @@ class Sequential:
         elif validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (x_val, y_val)")
-            x_val, y_val = self._prepare(*validation_data, x_name="validation_data[0]",
+            x_val, y_val = self.prepare_data(*validation_data, x_name="validation_data[0]",
                                          y_name="validation_data[1]")
         else:
             x_val = y_val = None
@@ -269,7 +285,7 @@ class Sequential:
             totals, seen = dict.fromkeys(log_keys[:len(self.metrics) + 1], 0.0), 0
             for step, index in enumerate(batch_indices(len(x), batch_size, shuffle, self.rng)):
                 x_batch, y_batch = x[index], y[index]
-                loss, output = self.compute_gradients(x_batch, y_batch)
+                loss, output = self._compute_gradients(x_batch, y_batch)
                 # Metrics on the batch's outputs before the update, as Keras reports them.
                 for key, value in self._scores(y_batch, output, loss).items():
                     totals[key] += value * len(index)
@@ -292,12 +308,12 @@ class Sequential:
 
     def _evaluate(self, x: Array, y: Array) -> dict[str, float]:
         output = self.forward(x, training=False)
-        return self._scores(y, output, self.loss(y, output) + self.regularization_loss())
+        return self._scores(y, output, self._loss_value(y, output))
 
     def evaluate(self, x, y, verbose: int = 0) -> float | list[float]:
         """The loss on (x, y), or ``[loss, *metrics]`` when metrics were compiled (as Keras)."""
         self._require_compiled("evaluate")
-        x, y = self._prepare(x, y)
+        x, y = self.prepare_data(x, y)
         scores = self._evaluate(x, y)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in scores.items()))

@@ -28,39 +28,15 @@ TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 STEPS = 5
 
 # Known disagreements: (test, case, dtype or None for both) -> reason. Each test is an xfail(strict=True),
-# so it fails once the two agree and its entry should go. In detail:
-#
-# * CCE / SCCE from probabilities: Keras renormalises each row (CCE: p / sum(p), then clip; SCCE:
-#   log-softmax of log(clip(p))); nnlib does not. Rows that do not sum to 1 give other values and
-#   gradients; rows that do get gradients differing by a constant per row, + sum(y) / sum(p) / n (CCE,
-#   rows whose label's p is unclipped) or + 1 / sum(clip(p)) / n (SCCE, unclipped entries), which a
-#   softmax's Jacobian removes, so fused training is unaffected. SCCE's value also gains
-#   mean log(sum_j clip(p_j)), 5e-8 here where entries below 1e-7 are raised to 1e-7.
-# * Saturated softmax / sigmoid outputs: Keras's loss comes from the logits (softmax_cross_entropy_with_
-#   logits, sigmoid_cross_entropy_with_logits: no clip); nnlib's reported loss clips p to [1e-7, 1 - 1e-7],
-#   so a sample costs at most -log(1e-7) = 16.1. The fused gradient (p - y) / n is unclipped and agrees.
-# * leaky_relu in float64: TensorFlow's LeakyRelu op keeps alpha in a 32-bit attribute, so float64 Keras
-#   uses float32(0.2) = 0.20000000298 (Keras's side: see test_float64_keras_rounds_the_leaky_relu_slope).
-CCE_ROWS = "Keras's CCE divides p by its row sum; nnlib's does not"
-SCCE_ROWS = "Keras's SCCE is a log-softmax of log(clip(p)), renormalising rows; nnlib's is -log(clip(p_label))"
-SATURATED = "Keras's loss comes from the logits, unclipped; nnlib's clips p to [1e-7, 1 - 1e-7] (<= 16.1 a sample)"
+# so it fails once the two agree and its entry should go. The one left is on Keras's side: TensorFlow's
+# LeakyRelu op keeps alpha in a 32-bit attribute, so float64 Keras uses float32(0.2) = 0.20000000298
+# (see test_float64_keras_rounds_the_leaky_relu_slope, which shows nnlib agrees given that slope).
 LEAKY = "TensorFlow keeps leaky_relu's alpha as a float32 attribute: float64 Keras uses 0.20000000298"
 DISAGREEMENTS = {
     ("test_activation_values", "leaky_relu", "float64"): LEAKY,
     ("test_activation_derivatives", "leaky_relu", "float64"): LEAKY,
     ("test_activation_backward", "leaky_relu", "float64"): LEAKY,
     ("test_derivative_at_zero_is_tensorflows_choice", "leaky_relu", "float64"): LEAKY,
-    ("test_loss_value", "categorical_crossentropy-unnormalised", None): CCE_ROWS,
-    ("test_loss_value", "sparse_categorical_crossentropy-unnormalised", None): SCCE_ROWS,
-    ("test_loss_value", "sparse_categorical_crossentropy-probabilities", "float64"): SCCE_ROWS + " (5e-8 here)",
-    ("test_loss_gradient", "categorical_crossentropy-probabilities", None): CCE_ROWS,
-    ("test_loss_gradient", "categorical_crossentropy-unnormalised", None): CCE_ROWS,
-    ("test_loss_gradient", "sparse_categorical_crossentropy-probabilities", None): SCCE_ROWS,
-    ("test_loss_gradient", "sparse_categorical_crossentropy-unnormalised", None): SCCE_ROWS,
-    ("test_fused_loss_value", "categorical_crossentropy-softmax-3-saturated", None): SATURATED,
-    ("test_fused_loss_value", "sparse_categorical_crossentropy-softmax-3-saturated", None): SATURATED,
-    ("test_fused_loss_value", "binary_crossentropy-sigmoid-1-saturated", None): SATURATED,
-    ("test_fused_loss_value", "binary_crossentropy-sigmoid-3-saturated", None): SATURATED,
 }
 
 
