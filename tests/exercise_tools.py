@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,10 @@ SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
 
 def assignment_names() -> list[str]:
-    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    """Every assignment in solutions/, or those named in $EXERCISES (comma-separated) for a quick run."""
+    names = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    wanted = [n for n in os.environ.get("EXERCISES", "").split(",") if n]
+    return [n for n in names if n in wanted] if wanted else names
 
 
 def notebook_path(folder: Path, assignment: str) -> Path:
@@ -93,8 +97,6 @@ def make_course(folder: Path) -> Path:
 
 
 def nbcourse(course: Path, *args: str, env: dict | None = None, timeout: float = 1800) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([sys.executable, "-m", "nbcourse", *args], cwd=course, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
 

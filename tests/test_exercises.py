@@ -73,7 +73,9 @@ def test_exercises_are_a_fresh_release(assignment, graded_course):
 
 
 def test_every_solution_has_a_release():
-    assert sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir()) == ASSIGNMENTS
+    released_names = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
+    assert [n for n in released_names if n in ASSIGNMENTS] == ASSIGNMENTS
+    assert set(released_names) <= {p.name for p in (ROOT / "solutions").iterdir()}, "a release without a source"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
