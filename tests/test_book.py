@@ -6,41 +6,13 @@ an unchanged rebuild is fast thanks to the execution cache).
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, build_book, toc_pages
 
 pytestmark = pytest.mark.book
-JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-
-
-def build(source: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([JUPYTER_BOOK, "build", str(source), "--warningiserror", "--keep-going"],
-                          capture_output=True, text=True, timeout=1800)
-
-
-@pytest.fixture(scope="session")
-def html() -> Path:
-    result = build(ROOT)
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
-    return ROOT / "_build" / "html"
-
-
-def toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    stack = list(toc.get("parts", [])) + list(toc.get("chapters", []))
-    while stack:
-        entry = stack.pop()
-        if "file" in entry:
-            pages.append(entry["file"])
-        stack.extend(entry.get("chapters", []) + entry.get("sections", []) + entry.get("parts", []))
-    return pages
 
 
 def test_every_toc_page_is_built(html):
@@ -101,7 +73,7 @@ jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
 
 def test_a_failing_cell_fails_the_build(scratch_book):
     (scratch_book / "book" / "intro.md").write_text(PAGE.format(code="raise ValueError('broken chapter')"))
-    result = build(scratch_book)
+    result = build_book(scratch_book)
     assert result.returncode != 0
     assert "broken chapter" in result.stdout + result.stderr
 
@@ -111,7 +83,7 @@ def test_a_solutions_folder_is_not_rendered(scratch_book):
     solutions = scratch_book / "solutions" / "a1"
     solutions.mkdir(parents=True)
     (solutions / "a1.md").write_text(PAGE.format(code="### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS"))
-    result = build(scratch_book)
+    result = build_book(scratch_book)
     assert result.returncode == 0, result.stdout[-3000:]
     out = scratch_book / "_build" / "html"
     assert (out / "book" / "intro.html").is_file()
