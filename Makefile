@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: book test test-fast lint lock clean
+.PHONY: book test test-fast lint lock clean exercises autograde feedback grades
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,22 @@ book: $(READY)
 test: $(READY)
 	$(BIN)/python -m pytest
 
-## test-fast: everything but the book build and the slow tests
+## test-fast: nnlib and the repository (no book, browser, Keras, nbgrader or slow tests)
 test-fast: $(READY)
-	$(BIN)/python -m pytest -m "not book and not slow"
+	$(BIN)/python -m pytest -m "not book and not slow and not keras and not grading"
+
+## instructors: regenerate exercises/ from solutions/, then grade submitted/<student>/<assignment>/
+exercises: $(READY)
+	$(BIN)/python -m nbcourse release
+
+autograde: $(READY)
+	$(BIN)/python -m nbcourse autograde
+
+feedback: $(READY)
+	$(BIN)/python -m nbcourse feedback
+
+grades: $(READY)
+	$(BIN)/python -m nbcourse export --to grades.csv
 
 lint: $(READY)
 	$(BIN)/ruff check .

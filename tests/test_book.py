@@ -89,3 +89,24 @@ def test_a_solutions_folder_is_not_rendered(scratch_book):
     assert (out / "book" / "intro.html").is_file()
     leaked = [p for p in out.rglob("*") if p.is_file() and "HIDDEN TESTS" in p.read_text(errors="ignore")]
     assert not leaked
+
+
+def test_each_chapter_links_its_exercise():
+    """A chapter NN_name.md whose exercise exists ends by offering the notebook for download."""
+    exercises = {p.name for p in (ROOT / "exercises").iterdir() if p.is_dir()}
+    for chapter in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
+        number = chapter.name[:2]
+        matching = [name for name in exercises if name.startswith(number + "_")]
+        if matching:
+            link = f"../exercises/{matching[0]}/{matching[0]}.ipynb"
+            assert link in chapter.read_text(), f"{chapter.name} does not link {link}"
+
+
+def test_exercise_downloads_are_student_versions(html):
+    downloads = list((html / "_downloads").rglob("*.ipynb"))
+    assert downloads, "no exercise notebook is offered for download"
+    for path in downloads:
+        text = path.read_text()
+        assert "raise NotImplementedError()" in text
+        for marker in LEAK_MARKERS:
+            assert marker not in text

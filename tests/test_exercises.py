@@ -31,6 +31,7 @@ from exercise_tools import (
     wrong_answers,
 )
 
+pytestmark = pytest.mark.grading
 ASSIGNMENTS = assignment_names()
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
