@@ -86,11 +86,12 @@ def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:
     return module.WRONG_ANSWERS
 
 
-def make_course(folder: Path) -> Path:
-    """A scratch course directory: the real config and solutions; exercises/ regenerated there."""
+def make_course(folder: Path, names: list[str] | None = None) -> Path:
+    """A scratch course directory: the real config and the named solutions; exercises/ regenerated there."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "solutions", folder / "solutions")
+    for name in names or assignment_names():
+        shutil.copytree(ROOT / "solutions" / name, folder / "solutions" / name)
     result = nbcourse(folder, "release")
     assert result.returncode == 0, result.stdout + result.stderr
     return folder

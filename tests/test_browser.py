@@ -118,6 +118,8 @@ def test_page_renders_offline(browser, site, page_path):
         assert seen["typeset"] >= seen["math_elements"], "some formulas were not typeset"
     for raw in ("$$", "\\frac", "\\begin{", "\\sigma"):
         assert raw not in seen["text"], f"raw TeX {raw!r} visible on the page"
+    for raw in ("|---", "| ---", "|:--"):
+        assert raw not in seen["text"], f"a Markdown table was shown as text ({raw!r}), not rendered"
 
 
 def test_chapters_have_figures_and_maths(browser, site):

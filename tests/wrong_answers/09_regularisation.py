@@ -1,0 +1,67 @@
+"""Plausible wrong answers to exercise 9: each must cost its part its points, and only its part."""
+
+DROPOUT_BACKWARD = "def dropout_backward(grad, mask):\n    return grad * mask\n"
+DROPOUT_FORWARD = (
+    "def dropout_forward(x, rate, rng):\n"
+    "    mask = (rng.random(x.shape) < 1 - rate) / (1 - rate)\n"
+    "    return x * mask, mask\n\n\n"
+)
+PENALTY = "def l1_l2_penalty(W, l1, l2):\n    return float(l1 * np.abs(W).sum() + l2 * (W ** 2).sum())\n\n\n"
+GRADIENT = "def l1_l2_gradient(W, l1, l2):\n    return l1 * np.sign(W) + 2 * l2 * W\n"
+EARLY = (
+    "def early_stopping_epoch(val_losses, patience, min_delta=0.0):\n"
+    "    best, best_epoch, wait = val_losses[0], 0, 0\n"
+    "    for epoch in range(1, len(val_losses)):\n"
+)
+
+WRONG_ANSWERS = {
+    "dropout": [
+        ("not scaled by 1 / (1 - rate)",
+         "def dropout_forward(x, rate, rng):\n    mask = (rng.random(x.shape) < 1 - rate).astype(float)\n"
+         "    return x * mask, mask\n\n\n" + DROPOUT_BACKWARD),
+        ("rate used as the keep probability",
+         "def dropout_forward(x, rate, rng):\n    mask = (rng.random(x.shape) < rate) / rate\n"
+         "    return x * mask, mask\n\n\n" + DROPOUT_BACKWARD),
+        ("backward ignores the mask", DROPOUT_FORWARD + "def dropout_backward(grad, mask):\n    return grad\n"),
+        ("kept where u >= rate",
+         "def dropout_forward(x, rate, rng):\n    mask = (rng.random(x.shape) >= rate) / (1 - rate)\n"
+         "    return x * mask, mask\n\n\n" + DROPOUT_BACKWARD),
+    ],
+    "batchnorm": [
+        ("unbiased variance", "def batchnorm_forward(x, gamma, beta, eps=1e-3):\n"
+                              "    return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta\n"),
+        ("statistics over axis 1",
+         "def batchnorm_forward(x, gamma, beta, eps=1e-3):\n"
+         "    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)\n"
+         "    return gamma * (x - mean) / np.sqrt(var + eps) + beta\n"),
+        ("eps outside the sqrt", "def batchnorm_forward(x, gamma, beta, eps=1e-3):\n"
+                                 "    return gamma * (x - x.mean(axis=0)) / (x.std(axis=0) + eps) + beta\n"),
+    ],
+    "l1_l2": [
+        ("2 missing in the L2 gradient", PENALTY + "def l1_l2_gradient(W, l1, l2):\n    return l1 * np.sign(W) + l2 * W\n"),
+        ("sign missing in the L1 gradient", PENALTY + "def l1_l2_gradient(W, l1, l2):\n    return l1 * W + 2 * l2 * W\n"),
+        ("L1 penalty without abs", "def l1_l2_penalty(W, l1, l2):\n    return float(l1 * W.sum() + l2 * (W ** 2).sum())\n\n\n"
+                                   + GRADIENT),
+        ("sign as W / |W|: nan at 0", PENALTY + "def l1_l2_gradient(W, l1, l2):\n"
+                                                "    return l1 * W / np.abs(W) + 2 * l2 * W\n"),
+    ],
+    "early_stopping": [
+        ("off by one: wait > patience",
+         EARLY + "        if val_losses[epoch] < best - min_delta:\n            best, best_epoch, wait = val_losses[epoch], epoch, 0\n"
+                 "        else:\n            wait += 1\n            if wait > patience:\n                return epoch, best_epoch\n"
+                 "    return len(val_losses) - 1, best_epoch\n"),
+        ("min_delta ignored",
+         EARLY + "        if val_losses[epoch] < best:\n            best, best_epoch, wait = val_losses[epoch], epoch, 0\n"
+                 "        else:\n            wait += 1\n            if wait >= patience:\n                return epoch, best_epoch\n"
+                 "    return len(val_losses) - 1, best_epoch\n"),
+        ("best epoch = last epoch",
+         EARLY + "        if val_losses[epoch] < best - min_delta:\n            best, best_epoch, wait = val_losses[epoch], epoch, 0\n"
+                 "        else:\n            wait += 1\n            if wait >= patience:\n                return epoch, epoch\n"
+                 "    return len(val_losses) - 1, len(val_losses) - 1\n"),
+        ("compared with the previous epoch",
+         EARLY + "        if val_losses[epoch] < val_losses[epoch - 1] - min_delta:\n"
+                 "            best, best_epoch, wait = val_losses[epoch], epoch, 0\n"
+                 "        else:\n            wait += 1\n            if wait >= patience:\n                return epoch, best_epoch\n"
+                 "    return len(val_losses) - 1, best_epoch\n"),
+    ],
+}
