@@ -55,7 +55,6 @@ class Optimizer:
             raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters")
         shapes = [p.shape for p in params]
         if self._shapes is None:
-            self._shapes = shapes
             self.build(params)
         elif shapes != self._shapes:
             raise ValueError(
@@ -72,7 +71,16 @@ class Optimizer:
         self.iterations += 1
 
     def build(self, params: list[Array]) -> None:
-        """Create the per-parameter state (nothing for plain SGD)."""
+        """Create the state for these parameters (the first ``apply`` does it if you don't).
+
+        Call it yourself to set the state before the first step, e.g. to replay a step
+        from given moments: ``opt.build([w]); opt.m[0][...] = m; opt.iterations = t - 1``.
+        """
+        self._shapes = [p.shape for p in params]
+        self.create_state(params)
+
+    def create_state(self, params: list[Array]) -> None:
+        """The per-parameter state arrays (none for plain SGD)."""
 
     def update(self, index: int, param: Array, grad: Array) -> None:
         raise NotImplementedError
@@ -102,7 +110,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocities: list[Array] = []
 
-    def build(self, params):
+    def create_state(self, params):
         if self.momentum:
             self.velocities = _zeros_like(params)
 
@@ -135,7 +143,7 @@ class Adagrad(Optimizer):
         self.epsilon = _number("epsilon", epsilon, 0.0)
         self.accumulators: list[Array] = []
 
-    def build(self, params):
+    def create_state(self, params):
         self.accumulators = [np.full_like(p, self.initial_accumulator_value) for p in params]
 
     def update(self, index, param, grad):
@@ -158,7 +166,7 @@ class RMSprop(Optimizer):
         self.epsilon = _number("epsilon", epsilon, 0.0)
         self.accumulators: list[Array] = []
 
-    def build(self, params):
+    def create_state(self, params):
         self.accumulators = _zeros_like(params)
 
     def update(self, index, param, grad):
@@ -186,7 +194,7 @@ class Adadelta(Optimizer):
         self.accumulated_grads: list[Array] = []
         self.accumulated_updates: list[Array] = []
 
-    def build(self, params):
+    def create_state(self, params):
         self.accumulated_grads = _zeros_like(params)
         self.accumulated_updates = _zeros_like(params)
 
@@ -220,7 +228,7 @@ class Adam(Optimizer):
         self.m: list[Array] = []
         self.v: list[Array] = []
 
-    def build(self, params):
+    def create_state(self, params):
         self.m, self.v = _zeros_like(params), _zeros_like(params)
 
     def update(self, index, param, grad):

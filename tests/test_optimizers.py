@@ -354,3 +354,19 @@ def test_hyperparameters_out_of_range_are_refused(make, message):
 def test_numpy_scalars_are_accepted():
     assert optimizers.SGD(np.int64(1)).learning_rate == 1.0
     assert optimizers.Adam(np.float32(0.01)).learning_rate == pytest.approx(0.01)
+
+
+def test_state_can_be_set_before_the_first_step():
+    """build() creates the state; apply() then uses what was set instead of starting from zeros."""
+    w, g = np.array([1.0, -2.0]), np.array([0.5, 0.5])
+    opt = optimizers.Adam(0.1)
+    opt.build([w])
+    opt.m[0][...] = [0.2, -0.2]
+    opt.v[0][...] = [0.04, 0.04]
+    opt.iterations = 4
+    opt.apply([g], [w])
+    m = 0.9 * np.array([0.2, -0.2]) + 0.1 * g
+    v = 0.999 * 0.04 + 0.001 * g**2
+    expected = np.array([1.0, -2.0]) - 0.1 * math.sqrt(1 - 0.999**5) / (1 - 0.9**5) * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+    assert opt.iterations == 5
