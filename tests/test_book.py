@@ -54,7 +54,7 @@ def test_no_solution_or_hidden_test_text(html):
 def scratch_book(tmp_path) -> Path:
     """A copy of the book's configuration around a one-page book, to test what it does."""
     shutil.copy(ROOT / "_config.yml", tmp_path)
-    (tmp_path / "book").mkdir()
+    shutil.copytree(ROOT / "book" / "_ext", tmp_path / "book" / "_ext")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     return tmp_path
 
