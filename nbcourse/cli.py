@@ -98,6 +98,9 @@ REASONS = [
      "the submitted notebook's structure is invalid (nbformat could not validate it)"),
     (r"No notebooks found|No submitted file|Skipping unknown notebook",
      "no notebook with the expected name was submitted"),
+    (r"add_missing_grade_cells",
+     "cells of the exercise were deleted from the notebook and could not be put back: copy your answers "
+     "into a fresh copy of the exercise"),
 ]
 
 

@@ -110,3 +110,9 @@ def test_exercise_downloads_are_student_versions(html):
         assert "raise NotImplementedError()" in text
         for marker in LEAK_MARKERS:
             assert marker not in text
+
+
+def test_no_page_shows_stderr(html):
+    """Warnings and library log lines (TensorFlow's in the Keras chapter) must not reach the pages."""
+    for page in (html / "book").glob("*.html"):
+        assert not re.search(r'class="[^"]*\boutput stderr\b', page.read_text()), f"{page.name} shows stderr output"
