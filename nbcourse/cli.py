@@ -243,7 +243,8 @@ def export(root: Path, to: str = "grades.csv") -> int:
         elif status:
             row["status"] = "graded"
         else:
-            row["status"] = "not submitted" if float(row.get("score") or 0) == 0 else "graded"
+            submitted = (root / "submitted" / key[0] / key[1]).is_dir()
+            row["status"] = "graded" if submitted else "not submitted"
     for (student, assignment), status in known.items():
         if (student, assignment) not in seen:
             rows.append({"assignment": assignment, "student_id": student, "score": "0.0",

@@ -16,7 +16,8 @@ import re
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+# nbgrader hides from any line that contains the marker (not only "### ..."): so does the feedback.
+HIDDEN = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?^[^\n]*END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their result is below)\n"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

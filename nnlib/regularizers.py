@@ -7,8 +7,9 @@ A regularizer adds penalty(W) to the loss, and so its gradient to dL/dW:
     L1L2: both
 
 As in Keras, the penalty is added once per batch, not divided by the batch size, and
-the defaults are l1 = l2 = 0.01. (Some texts write L2 as (lambda / 2) sum W^2 so that
-its gradient is lambda W; Keras's l2 is that lambda / 2.)
+the defaults are Keras's: L1(0.01), L2(0.01), L1L2(l1=0, l2=0) (set the strengths you
+want). Some texts write L2 as (lambda / 2) sum W^2 so that its gradient is lambda W;
+Keras's l2 is that lambda / 2.
 """
 
 from __future__ import annotations

@@ -70,3 +70,13 @@ def test_float32_stays_float32(rng):
     assert out.dtype == np.float32
     grad = layer.backward(np.ones_like(out))
     assert grad.dtype == np.float32 and layer.grads[0].dtype == np.float32
+
+
+def test_check_layer_works_on_a_models_first_layer(rng):
+    """A model's first layer skips dL/dx in training; the gradient check turns it on for itself."""
+    from nnlib import Sequential
+
+    model = Sequential([layers.Dense(4, activation="tanh"), layers.Dense(2)], seed=0)
+    model.build(3)
+    errors = check_layer(model.layers[0], rng.normal(size=(5, 3)))
+    assert errors["input"] < 1e-6 and model.layers[0].input_gradient is False

@@ -159,3 +159,11 @@ def test_self_check_refuses_what_is_not_an_exercise(tmp_path):
     (tmp_path / "broken.ipynb").write_text("{not json")
     assert cli.check(str(tmp_path / "broken.ipynb")) == 2
     assert cli.check(str(tmp_path / "missing.ipynb")) == 2
+
+
+@pytest.mark.parametrize("marker", ["### ", "## ", "# ", ""])
+def test_hidden_tests_are_stripped_whatever_the_comment_prefix(marker):
+    """nbgrader hides any line containing the marker; the feedback must hide the same region."""
+    source = f"visible = 1\n{marker}BEGIN HIDDEN TESTS\nsecret = 42\n{marker}END HIDDEN TESTS\nafter = 2\n"
+    stripped = preprocessors.strip_hidden_tests(source)
+    assert "secret" not in stripped and "visible = 1" in stripped and "after = 2" in stripped
