@@ -128,7 +128,8 @@ class EarlyStopping(Callback):
 
 
 def _interactive() -> bool:
-    return sys.stdout.isatty() or "ipykernel" in sys.modules
+    """Can a line be redrawn in place? In a terminal, or in a notebook (ipykernel's stdout)."""
+    return sys.stdout.isatty() or type(sys.stdout).__module__.startswith("ipykernel")
 
 
 class ProgbarLogger(Callback):

@@ -142,6 +142,7 @@ def test_float32_model_trains_like_float64():
 
 def test_verbose_levels(capsys, monkeypatch):
     """verbose=1: a progress bar per epoch, as Keras; 2: one line per epoch; 0: silence."""
+    monkeypatch.setattr("nnlib.callbacks._interactive", lambda: False)  # output captured, as in a log file
     x, y = data.make_regression(50, 2, seed=0)
     model = Sequential([layers.Dense(1)], seed=0)
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
