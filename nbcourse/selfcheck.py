@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from nbcourse.preprocessors import ANSI
+from nbcourse.preprocessors import ANSI, is_test_cell
 
 SELF_CHECK_ENV = "NNCOURSE_SELFCHECK"
 
@@ -53,11 +53,8 @@ def run_visible_tests(path: str | Path, timeout: int = 120) -> list[PartResult]:
         notebook = nbformat.read(path, as_version=4)
     except Exception as error:
         raise NotebookError(f"{path} is not a valid notebook: {error}") from None
-    points = {}
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            points[meta.get("grade_id", "").removesuffix("_test")] = float(meta.get("points", 0))
+    points = {cell.metadata["nbgrader"].get("grade_id", "").removesuffix("_test"):
+              float(cell.metadata["nbgrader"].get("points", 0)) for cell in notebook.cells if is_test_cell(cell)}
     checks = [cell for cell in notebook.cells
               if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").endswith("_check")]
     if not checks:

@@ -153,10 +153,10 @@ class Sequential:
         """The sum of the layers' weight penalties (L1/L2), added to the loss as in Keras."""
         return sum(layer.regularization_loss() for layer in self.layers)
 
-    def _loss_value(self, y: Array, output: Array) -> float:
+    def _loss_value(self, y: Array, output: Array, fused: bool | None = None) -> float:
         """The loss with the weight penalties; from the logits when the output layer is fused
         with the loss (softmax or sigmoid with cross-entropy), as Keras computes it."""
-        if self._fuses_loss():
+        if self._fuses_loss() if fused is None else fused:
             data_loss = self.loss.from_logits(y, self.layers[-1].z)
         else:
             data_loss = self.loss(y, output)
@@ -173,8 +173,9 @@ class Sequential:
 
     def _compute_gradients(self, x: Array, y: Array) -> tuple[float, Array]:
         output = self.forward(x, training=True)
-        loss = self._loss_value(y, output)
-        if self._fuses_loss():
+        fused = self._fuses_loss()
+        loss = self._loss_value(y, output, fused)
+        if fused:
             self.backward(self.loss.combined_gradient(y, output), from_preactivation=True)
         else:
             self.backward(self.loss.gradient(y, output))

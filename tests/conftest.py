@@ -12,6 +12,8 @@ from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
+# Text that marks solutions and hidden tests: none of it may reach a student.
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 # CI gets more examples; a developer's run stays quick.
 settings.register_profile("ci", max_examples=200, deadline=None)

@@ -15,7 +15,7 @@ from conftest import ROOT
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
-from nbcourse.preprocessors import StderrAsStdout
+from nbcourse.preprocessors import StderrAsStdout, is_test_cell
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
@@ -74,7 +74,7 @@ def execute(notebook, cwd: Path, timeout: int = 120):
 def part_scores(notebook) -> dict[str, tuple[float, float]]:
     """{test cell grade_id: (score, max)} by nbgrader's own rule (an error scores 0)."""
     return {nbgrader_meta(c)["grade_id"]: determine_grade(c) for c in notebook.cells
-            if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+            if is_test_cell(c)}
 
 
 def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:

@@ -9,10 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_book, toc_pages
+from conftest import LEAK_MARKERS, ROOT, build_book, toc_pages
 
 pytestmark = pytest.mark.book
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
 def test_every_toc_page_is_built(html):

@@ -16,7 +16,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import LEAK_MARKERS, ROOT
 from exercise_tools import (
     assignment_names,
     execute,
@@ -31,9 +31,10 @@ from exercise_tools import (
     wrong_answers,
 )
 
+from nbcourse.preprocessors import is_test_cell
+
 pytestmark = pytest.mark.grading
 ASSIGNMENTS = assignment_names()
-LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
 def released(assignment: str):
@@ -97,7 +98,7 @@ def test_no_solution_or_hidden_tests_in_exercises():
     for path in (ROOT / "exercises").rglob("*"):
         if path.is_file():
             text = path.read_text(errors="ignore")
-            for marker in LEAKS:
+            for marker in LEAK_MARKERS:
                 assert marker not in text, f"{marker!r} in {path}"
 
 
@@ -107,7 +108,7 @@ def test_released_notebooks_are_clean(assignment):
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
     answers = [c for c in notebook.cells if nbgrader_meta(c).get("solution")]
     assert answers and all("raise NotImplementedError()" in c.source for c in answers)
-    tests = [c for c in notebook.cells if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
+    tests = [c for c in notebook.cells if is_test_cell(c)]
     assert 3 <= len(tests) <= 6, "an assignment has 3 to 6 graded parts"
     assert all(nbgrader_meta(c).get("points", 0) > 0 for c in tests)
 
@@ -116,7 +117,7 @@ def test_released_notebooks_are_clean(assignment):
 def test_feedback_shows_results_but_no_hidden_tests(assignment, graded_course):
     for student in ("complete", "untouched"):
         page = (graded_course / "feedback" / student / assignment / f"{assignment}.html").read_text()
-        for marker in LEAKS:
+        for marker in LEAK_MARKERS:
             assert marker not in page
         for hidden_only in ("checks.check_function", "checks.Mistake", "import nnlib", "from nbcourse import checks"):
             assert hidden_only not in page, f"{hidden_only!r} in the feedback of {student}"
@@ -151,7 +152,7 @@ def wrong_answer_cases():
 def test_every_part_has_two_wrong_answers():
     for assignment in ASSIGNMENTS:
         parts = {nbgrader_meta(c)["grade_id"].removesuffix("_test") for c in solution(assignment).cells
-                 if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+                 if is_test_cell(c)}
         known = wrong_answers(assignment)
         assert set(known) == parts, f"{assignment}: wrong answers for {sorted(known)}, parts {sorted(parts)}"
         assert all(len(v) >= 2 for v in known.values()), assignment
