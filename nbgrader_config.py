@@ -8,6 +8,8 @@
 Two settings an instructor may change without editing this file:
   NNCOURSE_DB_URL    the gradebook (default: sqlite:///gradebook.db; e.g. postgresql://host/course)
   NNCOURSE_TIMEOUT   seconds one cell may run while autograding (default: 60)
+  NNCOURSE_MEMORY_MB, NNCOURSE_CPU_SECONDS, NNCOURSE_SANDBOX   the kernel sandbox (nbcourse/sandbox.py)
+  NNCOURSE_ANSWER_RULES=off   run student cells even when they break the answer rules (nbcourse/integrity.py)
 """
 
 import os
@@ -16,14 +18,19 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
-    Execute,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from nbcourse.preprocessors import StderrAsStdout, StripHiddenTests
+from nbcourse.integrity import GuardAnswers
+from nbcourse.preprocessors import DropEmptyNbgraderMetadata, LimitOutputSize, StderrAsStdout, StripHiddenTests
+from nbcourse.sandbox import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -43,11 +50,21 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A test cell the student deleted is put back, so its part is graded, not left "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
 
+# A copied answer cell must not stop the notebook from being graded (see DropEmptyNbgraderMetadata).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, DropEmptyNbgraderMetadata, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 c.Execute.timeout = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
-# Warnings and library log lines must not zero a correct answer (nbgrader scores stderr as failure).
+c.GuardAnswers.enabled = os.environ.get("NNCOURSE_ANSWER_RULES", "on").lower() != "off"
+# Output beyond these is cut (nbgrader's LimitOutput counts lines, LimitOutputSize characters).
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+# Answers that would change how the tests run are not run (nbcourse/integrity.py); kernels run in a
+# sandbox (nbcourse/sandbox.py); warnings and library log lines must not zero a correct answer
+# (nbgrader scores stderr as failure).
 c.Autograde.autograde_preprocessors = [
-    Execute, StderrAsStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    GuardAnswers, SandboxedExecute, StderrAsStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    LimitOutputSize, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # Feedback keeps each failure's message and drops the hidden tests' code.
 c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,20 +1,26 @@
 """The course's commands, each a thin layer over nbgrader's own CLI.
 
     python -m nbcourse release   [ASSIGNMENT ...]            regenerate exercises/ from solutions/
-    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...]   grade everything in submitted/
+    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N] [--slice K/N]
+                                                             grade everything in submitted/
     python -m nbcourse feedback  [ASSIGNMENT ...]            feedback HTML, hidden tests removed
     python -m nbcourse export    [--to grades.csv]           one row per student and assignment
+    python -m nbcourse report    [--to report.html] [--csv grades.csv]   grades CSV and a one-page summary
     python -m nbcourse check     NOTEBOOK                    a student's self-check (exit 1 on failure)
 
-nbgrader does the work; this layer runs it once per submission, so that one broken
-submission (a notebook that is not JSON, a kernel that dies, an endless loop) costs
-that student a clear reason in their feedback and grade row, never the class its batch.
+nbgrader does the work; this layer runs it once per submission, in parallel worker
+processes (nbcourse/workers.py), each kernel in a sandbox (nbcourse/sandbox.py), so that
+one broken submission (a notebook that is not JSON, a kernel that dies, an endless loop)
+costs that student a clear reason in their feedback and grade row, never the class its
+batch. ``--slice K/N`` grades the K-th of N slices of the students, for N machines
+sharing one PostgreSQL gradebook.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import html
 import io
 import json
@@ -23,6 +29,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,6 +91,7 @@ class Status:
     graded: bool
     reason: str
     seconds: float
+    not_run: list[str]  # cells of the student's that broke the answer rules (nbcourse/integrity.py)
 
 
 # What nbgrader's log says, and what the student should read instead.
@@ -98,6 +106,9 @@ REASONS = [
      "the submitted notebook's structure is invalid (nbformat could not validate it)"),
     (r"No notebooks found|No submitted file|Skipping unknown notebook",
      "no notebook with the expected name was submitted"),
+    (r"grading worker died|grading worker failed",
+     "grading this submission stopped the grader's own process (too much output or memory?); it was "
+     "not graded"),
     (r"add_missing_grade_cells",
      "cells of the exercise were deleted from the notebook and could not be put back: copy your answers "
      "into a fresh copy of the exercise"),
@@ -129,53 +140,107 @@ def expected_notebooks(root: Path, assignment: str) -> list[str]:
     return sorted(p.name for p in (root / "solutions" / assignment).glob("*.ipynb"))
 
 
-def grade_one(root: Path, student: str, assignment: str) -> Status:
-    """Autograde one submission; whatever happens, leave a status behind."""
-    start = time.perf_counter()
+NOT_RUN = re.compile(r"cell \d+ not run: (.*)")
+
+
+def record(root: Path, result) -> Status:
+    """Turn a worker's result into the submission's status, and keep it in grading/."""
+    student, assignment, log = result.student, result.assignment, result.log
     missing = [nb for nb in expected_notebooks(root, assignment)
                if not (root / "submitted" / student / assignment / nb).is_file()]
-    try:
-        result = nbgrader(root, "autograde", assignment, "--student", student, "--force")
-        log = result.stdout + result.stderr
-        ok = result.returncode == 0
-    except subprocess.TimeoutExpired:
-        log, ok = "timed out", False
     autograded = root / "autograded" / student / assignment
-    graded = ok and autograded.is_dir() and any(autograded.glob("*.ipynb"))
+    graded = result.success and autograded.is_dir() and any(autograded.glob("*.ipynb"))
     if graded and not missing:
         reason = ""
     elif missing:
         reason = f"no notebook named {', '.join(missing)} was submitted (check the file name); it scores 0"
     else:
         reason = explain(log)
-    status = Status(student, assignment, graded and not missing, reason, round(time.perf_counter() - start, 2))
+    status = Status(student, assignment, graded and not missing, reason, result.seconds,
+                    sorted(set(NOT_RUN.findall(log))))
     folder = root / STATUS_DIR / assignment
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{student}.json").write_text(json.dumps({**asdict(status), "log": log[-20000:]}, indent=1))
     return status
 
 
+def source_hash(root: Path, name: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted((root / "solutions" / name).rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_in_gradebook(root: Path, names: list[str]) -> None:
-    """nbgrader autograde needs each assignment's cells in the gradebook; generate_assignment puts them there."""
+    """nbgrader autograde needs each assignment's cells in the gradebook; generate_assignment puts them there.
+
+    Skipped when this machine already did it for the same solutions/ and gradebook.
+    """
+    db = os.environ.get("NNCOURSE_DB_URL", "sqlite:///gradebook.db")
     for name in names:
-        result = nbgrader(root, "generate_assignment", name, "--force")
-        if result.returncode != 0:
+        stamp = root / STATUS_DIR / name / ".released"
+        current = f"{source_hash(root, name)} {hashlib.sha256(db.encode()).hexdigest()}"
+        if stamp.is_file() and stamp.read_text() == current:
+            continue
+        for attempt in range(3):  # another machine may be releasing it into a shared gradebook right now
+            result = nbgrader(root, "generate_assignment", name, "--force")
+            if result.returncode == 0:
+                break
+            time.sleep(2 * (attempt + 1))
+        else:
             raise SystemExit(f"could not prepare {name} in the gradebook:\n{_log_tail(result)}")
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(current)
 
 
-def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None) -> int:
+def in_slice(student: str, part: tuple[int, int]) -> bool:
+    """Is ``student`` in slice K of N? A stable hash: every machine computes the same slices."""
+    k, n = part
+    return zlib.crc32(student.encode()) % n == k - 1
+
+
+def parse_slice(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise argparse.ArgumentTypeError(f"--slice takes K/N with 1 <= K <= N (e.g. 1/3), not {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def job_timeout(root: Path, assignment: str) -> float:
+    """How long one submission may take in all: every code cell at the cell time limit, and start-up."""
+    cell_limit = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
+    notebooks = (root / "solutions" / assignment).glob("*.ipynb")
+    cells = sum(len(json.loads(p.read_text()).get("cells", [])) for p in notebooks)
+    return cell_limit * (cells + 2) + 120
+
+
+def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None,
+              workers: int | None = None, part: tuple[int, int] | None = None) -> int:
+    from nbcourse import sandbox
+    from nbcourse.workers import default_workers, grade_all
+
     names = assignments(root, names)
-    todo = submissions(root, names, students)
+    todo = [(s, a) for s, a in submissions(root, names, students) if part is None or in_slice(s, part)]
     if not todo:
         print("nothing to grade: submissions go in submitted/<student>/<assignment>/")
         return 0
+    try:
+        sandbox.require()
+    except sandbox.SandboxUnavailable as error:
+        raise SystemExit(f"error: {error}") from None
     ensure_in_gradebook(root, sorted({a for _, a in todo}))
+    workers = workers or default_workers()
+    timeouts = {a: job_timeout(root, a) for _, a in todo}
+    print(f"grading {len(todo)} submission(s) with {min(workers, len(todo))} worker(s)"
+          + (f", slice {part[0]}/{part[1]}" if part else ""))
     failed = 0
-    for student, assignment in todo:
-        status = grade_one(root, student, assignment)
+    for result in grade_all(root, todo, workers, max(timeouts.values())):
+        status = record(root, result)
         failed += not status.graded
-        print(f"{assignment} {student}: {'graded' if status.graded else 'NOT GRADED: ' + status.reason}"
-              f" ({status.seconds:.1f} s)")
+        note = f"; cells not run: {'; '.join(status.not_run)}" if status.not_run else ""
+        print(f"{status.assignment} {status.student}: "
+              f"{'graded' if status.graded else 'NOT GRADED: ' + status.reason}{note} ({status.seconds:.1f} s)")
     print(f"{len(todo) - failed} graded, {failed} not graded (reasons in grading/ and in their feedback)")
     return 0
 
@@ -282,8 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("assignment", nargs="*", help="assignments (default: all)")
         if name == "autograde":
             sub.add_argument("--student", action="append", help="only these students (repeatable)")
+            sub.add_argument("--workers", type=int, default=None,
+                             help="submissions graded at once (default: the number of cores)")
+            sub.add_argument("--slice", type=parse_slice, default=None, metavar="K/N",
+                             help="grade only slice K of N of the students (one slice per machine)")
     sub = commands.add_parser("export", help="write the grades CSV")
     sub.add_argument("--to", default="grades.csv")
+    sub = commands.add_parser("report", help="write the grades CSV and a one-page summary with plots")
+    sub.add_argument("--to", default="report.html")
+    sub.add_argument("--csv", default="grades.csv")
     sub = commands.add_parser("check", help="run a notebook's visible tests (exit 1 if any fails)")
     sub.add_argument("notebook")
     args = parser.parse_args(argv)
@@ -294,7 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         return release(root, args.assignment)
     if args.command == "autograde":
-        return autograde(root, args.assignment, args.student)
+        return autograde(root, args.assignment, args.student, args.workers, args.slice)
     if args.command == "feedback":
         return feedback(root, args.assignment)
+    if args.command == "report":
+        from nbcourse.report import write_report
+
+        export(root, args.csv)
+        print(f"wrote the summary to {write_report(root, args.to)}")
+        return 0
     return export(root, args.to)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Integer
 
 # nbgrader hides from any line that contains the marker (not only "### ..."): so does the feedback.
 HIDDEN = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?^[^\n]*END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
@@ -57,4 +57,48 @@ class StripHiddenTests(Preprocessor):
             if output.get("output_type") == "error":
                 message = f"{output.get('ename', 'Error')}: {ANSI.sub('', str(output.get('evalue', '')))}"
                 output["traceback"] = [message]
+        return cell, resources
+
+
+class LimitOutputSize(Preprocessor):
+    """Cut each cell's outputs to ``max_chars`` characters of text and drop any rich output above
+    ``max_bytes``: nbgrader's LimitOutput counts lines, so one print of 50 MB on a line would stay
+    in the autograded notebook, the feedback and the gradebook's copy."""
+
+    enabled = Bool(True).tag(config=True)
+    max_chars = Integer(100_000).tag(config=True)
+    max_bytes = Integer(2_000_000).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        budget = self.max_chars
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                text = output.get("text", "")
+                if len(text) > budget:
+                    output["text"] = text[:max(budget, 0)] + (
+                        f"\n... [output cut: {len(text) - max(budget, 0):,} more characters]\n")
+                budget -= len(output["text"])
+            elif output.get("output_type") in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                for mime, value in list(data.items()):
+                    size = len(value) if isinstance(value, str) else len(str(value))
+                    if size > self.max_bytes:
+                        data.pop(mime)
+                        data.setdefault("text/plain", f"[{mime} output of {size:,} bytes removed]")
+        return cell, resources
+
+
+class DropEmptyNbgraderMetadata(Preprocessor):
+    """Remove the empty ``nbgrader`` metadata that nbgrader's DeduplicateIds leaves on a copied cell.
+
+    A student who copies an answer cell in Jupyter copies its metadata too; DeduplicateIds keeps the
+    last copy as the answer and empties the others' metadata, which nbgrader's own
+    add_missing_cells then fails on (KeyError: 'grade_id'). Without it, the copy is plain code.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.get("metadata", {}).get("nbgrader", None) == {}:
+            del cell["metadata"]["nbgrader"]
         return cell, resources

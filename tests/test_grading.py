@@ -1,55 +1,132 @@
-"""Broken submissions through the real instructor commands: every student gets a grade row and a
-feedback page that says what happened, and the rest of the class is graded.
+"""Broken and hostile submissions through the real instructor commands: every student gets a grade
+row and a feedback page that says what happened, the rest of the class is graded, and no
+submission is changed.
 
-One scratch course, exercise 2, a class of deliberately awkward students.
+One scratch course, exercise 2, a class of deliberately awkward students, graded with two
+workers; the same class is graded again against PostgreSQL in test_postgres.py.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
+import json
 
 import nbformat
 import pytest
 from conftest import ROOT
-from exercise_tools import filled, make_course, nbcourse, nbgrader_meta, notebook_path, submit
+from exercise_tools import answers_of, filled, make_course, nbcourse, nbgrader_meta, notebook_path, submit
 
 pytestmark = pytest.mark.grading
 ASSIGNMENT = "02_forward_propagation"
+FULL = 9.0
+POINTS = {"sigmoid": 2.0, "derivative": 2.0, "forward": 3.0, "cost": 2.0}
+ENV = {"NNCOURSE_TIMEOUT": "15", "NNCOURSE_MEMORY_MB": "1500"}
 
 
 def answer_cell(notebook, grade_id):
     return next(c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == grade_id)
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
+WRONG_COST = "def cost(Ya, Yp):\n    return 0.0\n"
+CHEATS = {  # each makes a wrong cost() pass, if its trick works
+    "patches_numpy": "np.allclose = lambda *a, **k: True\n" + WRONG_COST,
+    "patches_checks": "import nbcourse.checks\nnbcourse.checks.check_function = lambda *a, **k: None\n" + WRONG_COST,
+    "patches_builtins": "import builtins\nbuiltins.AssertionError = GeneratorExit\n" + WRONG_COST,
+    "hides_tracebacks": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_COST,
+    "exec_patch": "exec('np.allclose = lambda *a, **k: True')\n" + WRONG_COST,
+}
+
+
+def class_of_students(course):
+    """Submit the awkward class to ``course``; return {student: (expected score, expected status)}."""
     release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
     solution = nbformat.read(notebook_path(ROOT / "solutions", ASSIGNMENT), as_version=4)
     complete = filled(release, solution)
+    expected = {}
 
-    submit(course, "good", ASSIGNMENT, complete)
-    # A student who deleted a graded cell: nbgrader puts it back and grades the part.
+    def add(student, notebook, score, status="graded", name=None):
+        submit(course, student, ASSIGNMENT, notebook, name=name)
+        expected[student] = (score, status)
+
+    add("good", complete, FULL)
+    # A deleted graded cell is put back by nbgrader and graded.
     deleted = nbformat.from_dict(complete)
     deleted.cells = [c for c in deleted.cells if nbgrader_meta(c).get("grade_id") != "cost_test"]
-    submit(course, "deleted_test", ASSIGNMENT, deleted)
-    # A student who edited a graded cell to pass: the locked cell is overwritten from the gradebook.
-    edited = filled(release, solution, {"cost_answer": "def cost(Ya, Yp):\n    return 0.0\n"})
+    add("deleted_test", deleted, FULL)
+    # An edited graded cell is overwritten from the gradebook (nbgrader's checksums of locked cells).
+    edited = filled(release, solution, {"cost_answer": WRONG_COST})
     answer_cell(edited, "cost_test").source = "pass  # trust me"
-    submit(course, "edited_test", ASSIGNMENT, edited)
-    submit(course, "dies", ASSIGNMENT, filled(release, solution, {"cost_answer": "import os\nos._exit(1)\n"}))
-    submit(course, "loops", ASSIGNMENT, filled(release, solution, {"cost_answer": "while True:\n    pass\n"}))
-    submit(course, "not_json", ASSIGNMENT, "{ this is not a notebook")
-    submit(course, "renamed", ASSIGNMENT, complete, name="my_homework.ipynb")
+    add("edited_test", edited, FULL - POINTS["cost"])
+    # A test cell moved above its answer runs there, before the answer exists: that part scores 0.
+    reordered = nbformat.from_dict(complete)
+    test = answer_cell(reordered, "cost_test")
+    reordered.cells.remove(test)
+    reordered.cells.insert(1, test)
+    add("reordered_test", reordered, FULL - POINTS["cost"])
+    # A duplicated answer cell: nbgrader keeps the first as the answer; the copy runs as the student's code.
+    duplicated = nbformat.from_dict(complete)
+    answer = answer_cell(duplicated, "sigmoid_answer")
+    duplicated.cells.insert(duplicated.cells.index(answer) + 1, nbformat.from_dict(answer))
+    add("duplicated_answer", duplicated, FULL)
+    # A segfault kills the kernel: the notebook is not graded and the student is told why.
+    add("segfault", filled(release, solution, {
+        "cost_answer": "np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2**40,), strides=(2**20,)).sum()\n"}),
+        0.0, "kernel died")
+    add("loops", filled(release, solution, {"cost_answer": "while True:\n    pass\n"}), FULL - POINTS["cost"])
+    # A memory bomb meets the kernel's address-space limit: MemoryError in that cell only.
+    add("memory_bomb", filled(release, solution, {
+        "cost_answer": "blocks = []\nwhile True:\n    blocks.append(np.ones(10**7))\n"}), FULL - POINTS["cost"])
+    add("floods_output", filled(release, solution, {
+        "sigmoid_answer": "print('x' * 30_000_000)\nfor i in range(20_000):\n    print(i)\n\n"
+                          "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"}), FULL)
+    add("exits", filled(release, solution, {"cost_answer": "import sys\nsys.exit(0)\n"}), FULL - POINTS["cost"])
+    for student, code in CHEATS.items():
+        add(student, filled(release, solution, {"cost_answer": code}), FULL - POINTS["cost"])
+    add("not_json", "{ this is not a notebook", 0.0, "not a valid notebook")
+    add("json_not_notebook", json.dumps({"hello": "world"}), 0.0, "not graded")
+    add("renamed", complete, 0.0, f"no notebook named {ASSIGNMENT}.ipynb", name="my_homework.ipynb")
+    (course / "submitted" / "missing" / ASSIGNMENT).mkdir(parents=True)
+    (course / "submitted" / "missing" / ASSIGNMENT / "notes.txt").write_text("I forgot the notebook")
+    expected["missing"] = (0.0, f"no notebook named {ASSIGNMENT}.ipynb")
+    add("extra_files", complete, FULL)
+    (course / "submitted" / "extra_files" / ASSIGNMENT / "data.csv").write_text("1,2,3\n")
+    nbformat.write(complete, course / "submitted" / "extra_files" / ASSIGNMENT / "scratch.ipynb")
     warns = filled(release, solution, {
-        "sigmoid_answer": "import sys\n\ndef sigmoid(z):\n    print('a warning', file=sys.stderr)\n"
+        "sigmoid_answer": "import warnings\n\ndef sigmoid(z):\n    warnings.warn('a warning')\n"
                           "    return 1 / (1 + np.exp(-z))  # overflows at -1000: NumPy warns, value right\n"})
-    submit(course, "warns", ASSIGNMENT, warns)
+    add("warns", warns, FULL)
+    # Reading the instructor's files with code the answer rules allow: the sandbox has no such files.
+    add("reads_solutions", filled(release, solution, {"cost_answer": (
+        "import pathlib\n"
+        f"print('SOLUTIONS', pathlib.Path({str(course / 'solutions')!r}).exists())\n"
+        f"print('GRADEBOOK', pathlib.Path({str(course / 'gradebook.db')!r}).exists())\n"
+        f"print('OTHERS', pathlib.Path({str(course / 'submitted' / 'good')!r}).exists())\n"
+        f"pathlib.Path({str(course / 'planted.txt')!r}).write_text('x')\n"
+        + answers_of(solution)["cost_answer"])}), FULL)
+    return expected
 
-    for command in (["autograde"], ["feedback"], ["export", "--to", "grades.csv"]):
-        result = nbcourse(course, *command, env={"NNCOURSE_TIMEOUT": "15"})
+
+def submitted_hashes(course):
+    return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((course / "submitted").rglob("*")) if p.is_file()}
+
+
+def grade(course, env=None):
+    """Autograde (two workers), feedback and export, as an instructor would."""
+    for command in (["autograde", "--workers", "2"], ["feedback"], ["export", "--to", "grades.csv"]):
+        result = nbcourse(course, *command, env={**ENV, **(env or {})})
         assert result.returncode == 0, result.stdout + result.stderr
-    return course
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
+    expected = class_of_students(course)
+    before = submitted_hashes(course)
+    grade(course)
+    return course, expected, before
 
 
 def rows(course):
@@ -61,53 +138,71 @@ def feedback(course, student):
     return (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
 
 
-def test_every_student_has_a_row_and_a_feedback_page(course):
-    students = {p.name for p in (course / "submitted").iterdir()}
-    assert set(rows(course)) == students
-    for student in students:
+def autograded(course, student):
+    return nbformat.read(notebook_path(course / "autograded" / student, ASSIGNMENT), as_version=4)
+
+
+def check_class(course, expected):
+    """Every student's score and status as expected, and a feedback page each (shared with test_postgres)."""
+    table = rows(course)
+    assert set(table) == set(expected)
+    wrong = {s: (table[s]["score"], table[s]["status"]) for s, (score, status) in expected.items()
+             if float(table[s]["score"]) != score or status not in table[s]["status"]}
+    assert not wrong, f"unexpected grades: {wrong}"
+    for student in expected:
         assert feedback(course, student)
 
 
-def test_a_good_submission_is_unaffected_by_the_rest(course):
-    row = rows(course)["good"]
-    assert float(row["score"]) == float(row["max_score"]) == 9.0 and row["status"] == "graded"
+def test_every_student_gets_the_right_grade_status_and_feedback(course):
+    check_class(course[0], course[1])
 
 
 def test_a_deleted_test_cell_is_restored_and_graded(course):
-    row = rows(course)["deleted_test"]
-    assert float(row["score"]) == 9.0, "the deleted part must be graded, not left for manual grading"
-    autograded = nbformat.read(notebook_path(course / "autograded" / "deleted_test", ASSIGNMENT), as_version=4)
-    assert any(nbgrader_meta(c).get("grade_id") == "cost_test" for c in autograded.cells)
+    assert any(nbgrader_meta(c).get("grade_id") == "cost_test" for c in autograded(course[0], "deleted_test").cells)
 
 
-def test_editing_a_test_cell_does_not_help(course):
-    assert float(rows(course)["edited_test"]["score"]) == 7.0  # the cost part is wrong and scores 0
-
-
-@pytest.mark.parametrize(("student", "reason"), [
-    ("dies", "kernel died"),
-    ("not_json", "not a valid notebook"),
-    ("renamed", "no notebook named 02_forward_propagation.ipynb"),
-])
-def test_broken_submissions_get_zero_and_a_reason(course, student, reason):
-    row = rows(course)[student]
-    assert float(row["score"]) == 0.0 and reason in row["status"]
-    page = feedback(course, student)
-    assert "could not be graded" in page and reason in page
+@pytest.mark.parametrize("student", ["segfault", "not_json", "json_not_notebook", "renamed", "missing"])
+def test_a_broken_submission_gets_a_page_that_says_why(course, student):
+    page = feedback(course[0], student)
+    assert "could not be graded" in page
+    assert html.escape(rows(course[0])[student]["status"].removeprefix("not graded: ")) in page
 
 
 def test_an_endless_loop_costs_its_part_only(course):
-    row = rows(course)["loops"]
-    assert float(row["score"]) == 7.0 and row["status"] == "graded"
-    assert "CellTimeoutError" in feedback(course, "loops") or "Timeout" in feedback(course, "loops")
+    assert "CellTimeoutError" in feedback(course[0], "loops") or "Timeout" in feedback(course[0], "loops")
+
+
+def test_a_memory_bomb_is_stopped_by_the_kernel_limit(course):
+    assert "MemoryError" in feedback(course[0], "memory_bomb")
+
+
+def test_megabytes_of_output_are_cut(course):
+    path = notebook_path(course[0] / "autograded" / "floods_output", ASSIGNMENT)
+    assert path.stat().st_size < 1_000_000, "the 30 MB print must not reach the autograded notebook"
+    assert "output cut" in feedback(course[0], "floods_output")
 
 
 def test_stderr_does_not_cost_a_correct_answer(course):
-    assert float(rows(course)["warns"]["score"]) == 9.0
-    assert "[stderr] a warning" in feedback(course, "warns")
+    assert "[stderr]" in feedback(course[0], "warns")
+
+
+@pytest.mark.parametrize("student", [*CHEATS, "exits"])
+def test_tampering_cells_are_not_run_and_the_feedback_says_so(course, student):
+    cell = answer_cell(autograded(course[0], student), "cost_answer")
+    assert cell.source.startswith("# nbcourse did not run this cell")
+    assert "was not run" in feedback(course[0], student)
+    status = json.loads((course[0] / "grading" / ASSIGNMENT / f"{student}.json").read_text())
+    assert status["not_run"], "the instructor's record names the rule"
+
+
+def test_the_sandbox_hides_the_course_from_the_student(course):
+    outputs = "".join(o.get("text", "") for o in answer_cell(autograded(course[0], "reads_solutions"),
+                                                            "cost_answer").outputs)
+    assert "SOLUTIONS False" in outputs and "GRADEBOOK False" in outputs and "OTHERS False" in outputs
+    assert not (course[0] / "planted.txt").exists()
 
 
 def test_submissions_are_never_changed(course):
-    assert (course / "submitted" / "not_json" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text() == \
-        "{ this is not a notebook"
-    assert (course / "submitted" / "renamed" / ASSIGNMENT / "my_homework.ipynb").is_file()
+    course_dir, _, before = course
+    assert submitted_hashes(course_dir) == before
+

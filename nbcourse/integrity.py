@@ -1,0 +1,369 @@
+"""Answers may compute; they may not change how the tests run. Checked before a notebook runs.
+
+Hidden tests run in the student's kernel, after the student's code: an answer cell that
+rebinds ``np.allclose``, replaces ``nbcourse.checks.check_function``, patches IPython so
+errors are not shown, or empties a test's list of cases would score full marks. A
+kernel is Python, and Python can always reach its own internals, so this cannot be
+prevented inside the kernel. It is prevented before: :class:`GuardAnswers`, run by
+``nbcourse autograde`` in nbgrader's pipeline after nbgrader has restored the locked and
+test cells from the gradebook, reads every cell that is not one of those (answer cells
+and cells the student added) and checks it against the rules below. A cell that breaks
+one is not run: its source is replaced by a ``raise`` that names the rule, the original
+kept below as comments, so that part scores 0 and the feedback says why.
+
+The rules (each names something an honest answer to these exercises never needs):
+
+* no import of modules that reach the interpreter, the kernel or the grader
+  (:data:`FORBIDDEN_IMPORTS`: ``sys``, ``builtins``, ``inspect``, ``gc``, ``ctypes``,
+  ``IPython``, ``nbcourse``, ``os``, ``threading``, ``pickle``, ``unittest.mock``, ...);
+* no name from :data:`FORBIDDEN_NAMES` (``setattr``, ``eval``, ``exec``, ``globals``,
+  ``get_ipython``, ...), no ``getattr``/``hasattr`` with a name that is not a literal, no
+  IPython magic or shell escape;
+* no dunder attribute or dunder string (``__globals__``, ``"__dict__"``), apart from
+  :data:`ALLOWED_DUNDERS`; no frame or code attributes (``gi_frame``, ``f_globals``, ...);
+* no assignment to an attribute or item of a module or of a name the locked cells set up
+  (``np.allclose = ...``, ``x_train[:] = 0``), no ``np.load(..., allow_pickle=True)``;
+* no rebinding, at the top level or through ``global``, of a name the locked or test
+  cells define or the test cells read (``np``, ``keras``, ``time``, ``isinstance``), except
+  by the same import the notebook already makes;
+* no use of a name that only the hidden tests define (their helpers and cases).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import symtable
+from dataclasses import dataclass, field
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
+
+from nbcourse.preprocessors import is_test_cell
+
+FORBIDDEN_IMPORTS = frozenset({
+    "sys", "builtins", "__builtin__", "inspect", "gc", "ctypes", "cffi", "importlib", "imp", "pkgutil", "runpy",
+    "site", "sysconfig", "types", "code", "codeop", "dis", "marshal", "pickle", "_pickle", "copyreg", "shelve",
+    "dill", "cloudpickle", "joblib", "IPython", "ipykernel", "jupyter_client", "zmq", "tornado", "nbclient",
+    "nbformat", "nbconvert", "nbgrader", "nbcourse", "os", "posix", "pty", "subprocess", "shutil", "signal",
+    "atexit", "faulthandler", "tracemalloc", "trace", "threading", "_thread", "multiprocessing", "concurrent",
+    "asyncio", "unittest", "pytest", "operator", "traceback", "weakref", "pandas", "socket", "urllib", "http",
+    "requests",
+})
+FORBIDDEN_NAMES = frozenset({
+    "setattr", "delattr", "vars", "globals", "locals", "eval", "exec", "compile", "__import__", "get_ipython",
+    "breakpoint", "exit", "quit", "help",
+})
+ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__repr__", "__str__", "__len__", "__iter__", "__next__",
+                             "__getitem__", "__name__", "__doc__", "__main__"})
+FRAME_ATTRIBUTES = frozenset({"f_globals", "f_locals", "f_back", "f_builtins", "f_code", "f_trace", "gi_frame",
+                              "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "tb_frame", "tb_next",
+                              "co_code", "co_consts", "func_globals", "func_code"})
+DUNDER = re.compile(r"__\w+__")
+NOT_RUN = ("# nbcourse did not run this cell: {reason}.\n"
+           "# Your code is kept below, commented out; the notebook you submitted is unchanged.\n"
+           "raise RuntimeError({message!r})\n")
+
+
+def _root(node: ast.AST) -> ast.Name | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node if isinstance(node, ast.Name) else None
+
+
+def _imports(tree: ast.AST) -> dict[str, str]:
+    """{bound name: dotted name of what the import binds to it} for the imports in ``tree``."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                # `import a.b` binds the package a; `import a.b as c` binds a.b
+                top = alias.name.split(".")[0]
+                bound[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{'.' * node.level}{node.module or ''}.{alias.name}"
+    return bound
+
+
+def _top_level_bindings(tree: ast.Module) -> set[str]:
+    """Names a cell binds in the notebook's namespace (not inside its functions, but ``global`` ones too)."""
+    names: set[str] = set()
+
+    def targets(node):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                targets(element)
+        elif isinstance(node, ast.Starred):
+            targets(node.value)
+
+    def visit(statements):
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+                continue
+            for child in ast.walk(node):
+                if isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    for target in getattr(child, "targets", None) or [child.target]:
+                        targets(target)
+                elif isinstance(child, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    if not isinstance(child, ast.comprehension):
+                        targets(child.target)
+                elif isinstance(child, ast.withitem) and child.optional_vars is not None:
+                    targets(child.optional_vars)
+                elif isinstance(child, ast.NamedExpr):
+                    targets(child.target)
+                elif isinstance(child, ast.Delete):
+                    for target in child.targets:
+                        targets(target)
+                elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                    names.update(_imports(child))
+                elif isinstance(child, ast.ExceptHandler) and child.name:
+                    names.add(child.name)
+
+    visit(tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+           ast.DictComp, ast.GeneratorExp)
+
+
+def _global_nodes(tree: ast.Module, source: str) -> set[int]:
+    """ids of the ``ast.Name`` nodes in ``tree`` that refer to the notebook's namespace (not a local)."""
+    try:
+        table = symtable.symtable(source, "<cell>", "exec")
+    except SyntaxError:
+        return set()
+    children: dict[tuple[int, int], list] = {}
+
+    def index(t):
+        for child in t.get_children():
+            children.setdefault((child.get_lineno(), id(t)), []).append(child)
+            index(child)
+
+    index(table)
+    found: set[int] = set()
+    done: set[int] = set()  # parts of a scope node evaluated in the enclosing scope, already visited
+
+    def visit(node, scope):
+        if id(node) in done:
+            return
+        if isinstance(node, ast.Name):
+            if scope.get_type() == "module":
+                found.add(id(node))
+            else:
+                try:
+                    if scope.lookup(node.id).is_global():
+                        found.add(id(node))
+                except KeyError:
+                    found.add(id(node))
+        for child in ast.iter_child_nodes(node):
+            inner = children.get((getattr(child, "lineno", -1), id(scope)), []) if isinstance(child, _SCOPES) else []
+            if inner:
+                # decorators, defaults, bases and a comprehension's first iterable run in the enclosing scope
+                for outer in _evaluated_outside(child):
+                    visit(outer, scope)
+                    done.add(id(outer))
+                visit(child, inner.pop(0))
+            else:
+                visit(child, scope)
+
+    visit(tree, table)
+    return found
+
+
+def _evaluated_outside(node) -> list[ast.AST]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        args = node.args
+        outer = [*args.defaults, *[d for d in args.kw_defaults if d is not None]]
+        return outer + list(getattr(node, "decorator_list", []))
+    if isinstance(node, ast.ClassDef):
+        return [*node.decorator_list, *node.bases, *[k.value for k in node.keywords]]
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [node.generators[0].iter]
+    return []
+
+
+def _relied_on(tree: ast.Module, source: str) -> set[str]:
+    """Notebook names a cell needs from elsewhere: those it reads before setting them, and
+    every name its functions read (looked up when they are called, perhaps cells later)."""
+    nodes = _global_nodes(tree, source)
+    reads = {n.id for n in ast.walk(tree) if id(n) in nodes and isinstance(n.ctx, ast.Load)}
+    in_functions = {n.id for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                    for n in ast.walk(f) if id(n) in nodes and isinstance(n.ctx, ast.Load)}
+    return (reads - _top_level_bindings(tree)) | in_functions
+
+
+@dataclass
+class Context:
+    """What the trusted (locked and test) cells of one notebook set up and rely on."""
+
+    imports: dict[str, str] = field(default_factory=dict)   # name -> dotted name of the module it is
+    setup_names: set[str] = field(default_factory=set)       # bound by locked cells: read-only for answers
+    hidden_names: set[str] = field(default_factory=set)      # set by one test cell, read by another: off limits
+    protected: set[str] = field(default_factory=set)         # read by the tests: answers may not rebind it
+
+    @classmethod
+    def from_sources(cls, setup: list[str], tests: list[str]) -> Context:
+        context = cls()
+        test_bound: set[str] = set()
+        relied_on: set[str] = set()  # what a test cell reads without setting it itself
+        for source in setup:
+            tree = _parse(source)
+            if tree is not None:
+                context.setup_names |= _top_level_bindings(tree)
+                context.imports.update(_imports(tree))
+        for source in tests:
+            tree = _parse(source)
+            if tree is not None:
+                bound = _top_level_bindings(tree)
+                test_bound |= bound
+                relied_on |= _relied_on(tree, _strip_magics(source))
+                context.imports.update(_imports(tree))
+        known = context.setup_names | test_bound | set(dir(builtins))
+        context.protected = relied_on & known
+        context.hidden_names = (relied_on & test_bound) - context.setup_names - set(context.imports)
+        return context
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(_strip_magics(source))
+    except SyntaxError:
+        return None
+
+
+def _strip_magics(source: str) -> str:
+    # IPython magics and shell escapes are not Python; they are judged by the names they use below.
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def violations(source: str, context: Context | None = None) -> list[str]:
+    """What in ``source`` (one cell a student wrote) breaks the rules; empty when it may run."""
+    context = context or Context()
+    found: list[str] = []
+    for line in source.splitlines():
+        if line.lstrip().startswith(("%", "!")):
+            found.append(f"it uses an IPython magic or shell command ({line.strip()[:40]!r})")
+    tree = _parse(source)
+    if tree is None:
+        return found  # a syntax error fails on its own when the cell runs
+    modules = {**context.imports, **_imports(tree)}
+    global_nodes = _global_nodes(tree, _strip_magics(source))
+
+    def shared(node: ast.AST) -> str | None:
+        """The notebook-level name an attribute or item store changes, when the tests use it."""
+        root = _root(node)
+        if root is not None and id(root) in global_nodes and (root.id in modules or root.id in context.protected):
+            return root.id
+        return None
+
+    def add(why: str) -> None:
+        if why not in found:
+            found.append(why)
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in names:
+                if name.split(".")[0] in FORBIDDEN_IMPORTS or (node.level if isinstance(node, ast.ImportFrom) else 0):
+                    add(f"it imports {name or 'a relative module'}, which answers may not use")
+        elif isinstance(node, ast.Name):
+            if node.id in FORBIDDEN_NAMES or (DUNDER.fullmatch(node.id) and node.id not in ALLOWED_DUNDERS):
+                add(f"it uses {node.id}, which answers may not use")
+            elif node.id in context.hidden_names and id(node) in global_nodes:
+                add(f"it uses {node.id}, a name of the hidden tests")
+        elif isinstance(node, ast.Attribute):
+            if (DUNDER.fullmatch(node.attr) and node.attr not in ALLOWED_DUNDERS) or node.attr in FRAME_ATTRIBUTES:
+                add(f"it reaches Python internals through .{node.attr}")
+            if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node):
+                add(f"it changes {ast.unparse(node)}, part of {shared(node)}, which the tests use")
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if shared(node):
+                add(f"it changes {ast.unparse(node)} in place, which the tests use: work on a copy")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(m not in ALLOWED_DUNDERS for m in DUNDER.findall(node.value)):
+                add("it names Python internals in a string")
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name in {"getattr", "hasattr"} and (
+                    len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)
+                    or not isinstance(node.args[1].value, str)):
+                add(f"it calls {name} with a computed attribute name")
+            if any(k.arg == "allow_pickle" for k in node.keywords):
+                add("it loads pickled data (allow_pickle), which can run code")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if DUNDER.fullmatch(node.name) and node.name not in ALLOWED_DUNDERS:
+                add(f"it defines {node.name}, which answers may not")
+    for name in sorted(_top_level_bindings(tree) & context.protected):
+        own_import = _imports(tree).get(name)
+        if own_import is not None and own_import == context.imports.get(name):
+            continue  # `import numpy as np` again is harmless
+        add(f"it rebinds {name}, which the exercise's cells and tests rely on")
+    return found
+
+
+def guarded_source(source: str, reasons: list[str]) -> str:
+    reason = "; ".join(reasons)
+    message = (f"This cell was not run: {reason}. Answers may compute, not change how the tests run; "
+               "see the course's grading rules.")
+    original = "\n".join(f"# {line}" for line in source.splitlines())
+    return NOT_RUN.format(reason=reason, message=message) + original + "\n"
+
+
+class GuardAnswers(NbGraderPreprocessor):
+    """Replace each student-written cell that breaks a rule with a ``raise`` naming the rule.
+
+    Trusted cells are those whose source equals the gradebook's (nbgrader has just put the
+    locked and test cells back); every other code cell is the student's.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self.trusted = self._trusted_sources(resources)
+        code = [c for c in nb.cells if c.cell_type == "code" and self._is_trusted(c)]
+        self.context = Context.from_sources([c.source for c in code if not is_test_cell(c)],
+                                            [c.source for c in code if is_test_cell(c)])
+        self.flagged: list[str] = []
+        nb, resources = super().preprocess(nb, resources)
+        resources.setdefault("nbcourse", {})["guarded_cells"] = self.flagged
+        return nb, resources
+
+    @staticmethod
+    def _trusted_sources(resources) -> dict[str, str]:
+        """{cell name: source} of the gradebook's locked and test cells for this notebook."""
+        info = resources.get("nbgrader", {})
+        try:
+            with Gradebook(info["db_url"]) as gradebook:
+                notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+                answers = {cell.name for cell in notebook.solution_cells}
+                return {cell.name: cell.source for cell in notebook.source_cells if cell.name not in answers}
+        except (KeyError, MissingEntry):
+            return {}
+
+    def _is_trusted(self, cell) -> bool:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        name = meta.get("grade_id")
+        if meta.get("solution") or name not in self.trusted:
+            return False
+        expected = self.trusted[name]
+        return cell.source == expected or cell.source.endswith("\n\n" + expected)  # nbgrader's re-added cells
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or self._is_trusted(cell):
+            return cell, resources
+        reasons = violations(cell.source, self.context)
+        if reasons:
+            self.flagged.append(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}")
+            self.log.warning("cell %s not run: %s", index, "; ".join(reasons))
+            cell.source = guarded_source(cell.source, reasons)
+        return cell, resources

@@ -1,0 +1,172 @@
+"""Run each student's kernel in a sandbox built with bubblewrap (``bwrap``) and ``prlimit``.
+
+nbgrader executes a submission in an ordinary Jupyter kernel, with the grader's rights.
+:class:`SandboxedKernelManager` (``c.Execute.kernel_manager_class`` in nbgrader_config.py)
+starts that kernel inside a new set of Linux namespaces instead:
+
+* **files**: the kernel's root is an empty tmpfs. Python, the installed packages and
+  the course's ``nnlib``/``nbcourse`` source come back read-only; nothing else of the
+  course does (no ``solutions/``, no gradebook, no other submission, no ``.git``). The
+  working directory is a *scratch copy* of the student's own submission folder: writes
+  land there and are thrown away. ``/tmp`` is a small private tmpfs.
+* **network**: a new network namespace with only a loopback device. The kernel talks to
+  nbgrader over Unix sockets (ZMQ ``ipc``) in a private folder, not TCP.
+* **user**: uid/gid 65534 (nobody) in a new user namespace, no capabilities, a new PID
+  namespace (it sees and signals only its own processes) and session.
+* **limits** (``prlimit``): address space (``NNCOURSE_MEMORY_MB``, default 4096), CPU
+  seconds (``NNCOURSE_CPU_SECONDS``, default 600) and the size of any file it writes
+  (64 MiB); nbgrader's cell timeout (``NNCOURSE_TIMEOUT``) bounds the wall clock.
+* **environment**: emptied, then only what Python needs (so ``NNCOURSE_DB_URL`` and any
+  password in it stay outside).
+
+``NNCOURSE_SANDBOX=off`` runs kernels the ordinary way (a machine without bubblewrap);
+grading refuses to start without it otherwise, rather than silently grade unprotected.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import sys
+import sysconfig
+import tempfile
+import weakref
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+
+NOBODY = 65534
+SCRATCH_FILE_LIMIT = 64 * 2**20
+TMP_SIZE = 64 * 2**20
+# Read-only bits of /etc that Python and its libraries may look at; the rest of /etc stays out.
+ETC_FILES = ("ld.so.cache", "localtime", "nsswitch.conf", "passwd", "group", "hosts", "mime.types")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap or prlimit is missing, or this OS does not allow the namespaces."""
+
+
+def enabled() -> bool:
+    return os.environ.get("NNCOURSE_SANDBOX", "on").lower() not in {"off", "0", "no", "false"}
+
+
+def limits() -> dict[str, int]:
+    return {"memory_mb": int(os.environ.get("NNCOURSE_MEMORY_MB", "4096")),
+            "cpu_seconds": int(os.environ.get("NNCOURSE_CPU_SECONDS", "600"))}
+
+
+def require() -> None:
+    """Raise :class:`SandboxUnavailable`, naming what is missing, unless kernels can be sandboxed."""
+    if not enabled():
+        return
+    missing = [tool for tool in ("bwrap", "prlimit") if shutil.which(tool) is None]
+    if missing:
+        raise SandboxUnavailable(
+            f"{' and '.join(missing)} not found: install Debian's bubblewrap (and util-linux) to grade "
+            "submissions in a sandbox, or set NNCOURSE_SANDBOX=off to grade without one (not for a real class)")
+
+
+def _readable_roots() -> list[Path]:
+    """Folders the kernel must read: the Python installation, the environment, editable packages."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    for name in ("nnlib", "nbcourse"):
+        module = sys.modules.get(name) or __import__(name)
+        roots.update(Path(p).resolve() for p in module.__path__)
+    for path in [*site.getsitepackages(), sysconfig.get_paths()["stdlib"]]:
+        roots.add(Path(path).resolve())
+    # The system folders hold the shared libraries; a root inside another is bound with it.
+    kept: list[Path] = []
+    for root in sorted(roots, key=lambda p: len(p.parts)):
+        if root.exists() and not any(root.is_relative_to(k) for k in kept) and not root.is_relative_to("/usr"):
+            kept.append(root)
+    return kept
+
+
+def bwrap_command(kernel_cmd: list[str], *, workdir: str, private_dir: str) -> list[str]:
+    """``prlimit ... bwrap ... -- kernel_cmd``: the kernel, in its sandbox, working in ``workdir``.
+
+    ``private_dir`` (bound read-write) holds the connection file and the ZMQ sockets;
+    ``workdir`` is where the kernel is told it runs, backed by ``private_dir/scratch``.
+    """
+    memory = limits()
+    python = str(Path(sys.prefix).resolve() / "bin" / "python")
+    scratch = str(Path(private_dir) / "scratch")
+    command = ["prlimit", f"--as={memory['memory_mb'] * 2**20}", f"--cpu={memory['cpu_seconds']}",
+               f"--fsize={SCRATCH_FILE_LIMIT}", "--core=0", "--",
+               "bwrap", "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
+               "--die-with-parent", "--new-session", "--disable-userns",
+               "--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{link}"):
+            command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+    for name in ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+    for root in _readable_roots():
+        command += ["--ro-bind", str(root), str(root)]
+    command += ["--bind", private_dir, private_dir, "--bind", scratch, workdir, "--chdir", workdir,
+                "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "USER", "nobody",
+                "--setenv", "PATH", f"{Path(python).parent}:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
+                "--setenv", "MPLBACKEND", "Agg", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+                "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL"):
+        if name in os.environ:
+            command += ["--setenv", name, os.environ[name]]
+    if kernel_cmd and Path(kernel_cmd[0]).name.startswith("python"):
+        kernel_cmd = [python, *kernel_cmd[1:]]
+    return [*command, "--", *kernel_cmd]
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start inside :func:`bwrap_command`'s sandbox."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sandboxed = enabled()
+        if self.sandboxed:
+            require()
+            self.transport = "ipc"  # Unix sockets: the kernel's network namespace has no route to ours
+            self._private_dir = tempfile.mkdtemp(prefix="nbcourse-kernel-")
+            self.connection_file = os.path.join(self._private_dir, "connection.json")
+            self.ip = os.path.join(self._private_dir, "zmq")
+            weakref.finalize(self, shutil.rmtree, self._private_dir, True)  # also when the kernel dies
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.sandboxed:
+            workdir = str(Path(kw.get("cwd") or os.getcwd()).resolve())
+            scratch = Path(self._private_dir) / "scratch"
+            shutil.rmtree(scratch, ignore_errors=True)
+            # The student's own files (data they submitted), copied: the kernel cannot change the originals.
+            shutil.copytree(workdir, scratch, symlinks=True,
+                            ignore=lambda folder, names: [n for n in names if n.endswith(".ipynb")])
+            os.chmod(scratch, 0o777)
+            self._workdir = workdir
+            # A signal to bwrap would not reach the kernel inside: interrupt (on a cell timeout) by message.
+            self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        if not self.sandboxed:
+            return command
+        return bwrap_command(command, workdir=self._workdir, private_dir=self._private_dir)
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False):
+        try:
+            await super()._async_shutdown_kernel(now=now, restart=restart)
+        finally:
+            if self.sandboxed and not restart:
+                shutil.rmtree(self._private_dir, ignore_errors=True)
+
+    shutdown_kernel = _async_shutdown_kernel  # AsyncKernelManager binds the public name to its own method
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute preprocessor, starting kernels with :class:`SandboxedKernelManager`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)

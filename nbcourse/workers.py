@@ -1,0 +1,147 @@
+"""Autograde several submissions at once: a pool of worker processes, each running nbgrader's API.
+
+Each worker is a long-lived Python process that loads the course's nbgrader configuration
+once and then grades one submission per request with ``NbGraderAPI.autograde`` (nbgrader's
+own code, the same as ``nbgrader autograde --student S``), so a submission costs its
+kernel's time, not a fresh nbgrader start-up. The pool hands out one submission at a time
+to whichever worker is free.
+
+A worker that dies or hangs (nbgrader itself running out of memory, say) is killed and
+replaced; its submission gets a failed result with the reason, and the rest goes on. The
+gradebook takes concurrent writers: a write that meets SQLite's lock (``database is
+locked``) is retried; PostgreSQL handles concurrent sessions itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+LOCKED = ("database is locked", "could not obtain lock", "deadlock detected", "could not serialize access")
+RETRIES = 8
+
+
+@dataclass
+class Result:
+    student: str
+    assignment: str
+    success: bool
+    log: str
+    seconds: float
+
+
+def _api(root: str):
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    config.CourseDirectory.root = root
+    return NbGraderAPI(config=config)
+
+
+def _serve(root: str, connection) -> None:
+    """The worker's loop: receive (assignment, student), autograde it, send back what happened."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # nbgrader's console log and the kernels' start-up chatter; the log is captured
+    os.dup2(devnull, 2)
+    os.chdir(root)
+    api = _api(root)
+    while True:
+        job = connection.recv()
+        if job is None:
+            return
+        assignment, student = job
+        for attempt in range(RETRIES):
+            outcome = api.autograde(assignment, student, force=True, create=True)
+            log = (outcome.get("log") or "") + (outcome.get("error") or "")
+            if outcome.get("success") or not any(s in log for s in LOCKED):
+                break
+            time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
+        connection.send({"success": bool(outcome.get("success")), "log": log})
+
+
+class Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, root: Path):
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(str(root), child), daemon=True)
+        self.process.start()
+        child.close()
+
+    def grade(self, assignment: str, student: str, timeout: float) -> dict | None:
+        """What nbgrader said, or None when the worker died or ran past ``timeout`` (it is then killed)."""
+        try:
+            self.connection.send((assignment, student))
+            if self.connection.poll(timeout):
+                return self.connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            pass
+        self.kill()
+        return None
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+
+    def close(self) -> None:
+        try:
+            self.connection.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+        self.process.join(10)
+        if self.process.is_alive():
+            self.kill()
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def grade_all(root: Path, jobs: Iterable[tuple[str, str]], workers: int, timeout: float) -> Iterator[Result]:
+    """Autograde each (student, assignment) with ``workers`` processes; yield results as they finish."""
+    todo: queue.Queue = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    done: queue.Queue = queue.Queue()
+    count = todo.qsize()
+
+    def run() -> None:
+        worker = Worker(root)
+        try:
+            while True:
+                try:
+                    student, assignment = todo.get_nowait()
+                except queue.Empty:
+                    return
+                start = time.perf_counter()
+                try:
+                    answer = worker.grade(assignment, student, timeout)
+                except Exception as error:  # never lose a submission's result to the pool itself
+                    answer = {"success": False, "log": f"the grading worker failed: {error!r}"}
+                    worker.kill()
+                    worker = Worker(root)
+                if answer is None:
+                    answer = {"success": False,
+                              "log": f"the grading worker died or ran longer than {timeout:.0f} s on this submission"}
+                    worker = Worker(root)
+                done.put(Result(student, assignment, answer["success"], answer["log"],
+                                round(time.perf_counter() - start, 2)))
+        finally:
+            worker.close()
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(max(1, min(workers, count)))]
+    for thread in threads:
+        thread.start()
+    for _ in range(count):
+        yield done.get()
+    for thread in threads:
+        thread.join()

@@ -1,0 +1,99 @@
+"""The answer rules (nbcourse.integrity): every tampering trick is flagged, honest answers are not.
+
+The end-to-end proof, through `nbcourse autograde`, is in test_hostile_submissions.py; here each
+rule is shown on its own, against the real context of exercise 3 (its setup and hidden tests).
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from conftest import ROOT
+from exercise_tools import answers_of, assignment_names, wrong_answers
+
+from nbcourse.integrity import Context, guarded_source, violations
+from nbcourse.preprocessors import is_test_cell
+
+
+def context_of(assignment: str) -> Context:
+    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("solution")]
+    return Context.from_sources([c.source for c in code if not is_test_cell(c)],
+                                [c.source for c in code if is_test_cell(c)])
+
+
+CONTEXT = context_of("03_backpropagation")
+
+TAMPERING = {
+    "patch numpy": "np.allclose = lambda *a, **k: True",
+    "patch numpy in a function": "def output_gradients(*a):\n    np.testing.assert_allclose = print\n    return 0",
+    "delete from numpy": "del np.isclose",
+    "patch the checks": "import nbcourse.checks\nnbcourse.checks.check_function = lambda *a, **k: None",
+    "import the checks by another name": "from nbcourse import checks as c",
+    "patch builtins": "import builtins\nbuiltins.AssertionError = Exception",
+    "builtins through a dunder": "__builtins__['isinstance'] = lambda *a: True",
+    "shadow a builtin the tests use": "def len(x):\n    return 0",
+    "hide tracebacks": "get_ipython().showtraceback = lambda *a, **k: None",
+    "setattr on a module": "setattr(np, 'allclose', lambda *a, **k: True)",
+    "computed getattr": "f = getattr(np, 'all' + 'close')",
+    "dunder in a string": "g = output_gradients.__getattribute__('__glo' 'bals__')",
+    "frame walking": "def leak():\n    return (x for x in []).gi_frame.f_back.f_globals",
+    "globals()": "globals()['np'] = None",
+    "exec": "exec('np.allclose = lambda *a, **k: True')",
+    "rebind np": "import math as np",
+    "rebind a module the tests use": "np = None",
+    "global rebinding inside a function": "def f():\n    global np\n    np = None",
+    "empty a hidden test's cases": "_bp_cases.clear()",
+    "replace a hidden reference": "nn_gradients = lambda *a: None",
+    "threads": "import threading",
+    "os": "import os\nos._exit(0)",
+    "sys.exit": "import sys\nsys.exit(0)",
+    "unittest.mock": "from unittest import mock",
+    "pickle through numpy": "np.load('x.npy', allow_pickle=True)",
+    "magic": "%load_ext something",
+    "shell": "!cat ../../solutions/*",
+    "custom equality": "class Always:\n    def __eq__(self, other):\n        return True",
+    "in-place change of a module": "np.random.__dict__.clear()",
+}
+
+
+@pytest.mark.parametrize("source", TAMPERING.values(), ids=TAMPERING.keys())
+def test_tampering_is_flagged(source):
+    assert violations(source, CONTEXT), source
+
+
+HONEST = {
+    "re-import numpy": "import numpy as np\n\ndef f(z):\n    return 1 / (1 + np.exp(-z))",
+    "locals that share a hidden name": "def f(x, rng, k, layers):\n    rng = rng or np.random.default_rng(0)\n"
+                                       "    layers[0] = k\n    return rng, layers",
+    "a module-level helper and constant": "SCALE = 2.0\n\ndef helper(a):\n    return SCALE * a",
+    "a class with __init__ and super": "class Layer:\n    def __init__(self, n):\n        super().__init__()\n"
+                                      "        self.n = n\n\n    def __call__(self, x):\n        return x",
+    "getattr with a literal": "def f(o):\n    return getattr(o, 'name', None)",
+    "comprehensions and lambdas": "g = [lambda v, i=i: v * i for i in range(3)]\nh = {k: v for k, v in zip('ab', g)}",
+    "math and itertools": "import math\nimport itertools\nfrom functools import reduce",
+}
+
+
+@pytest.mark.parametrize("source", HONEST.values(), ids=HONEST.keys())
+def test_honest_code_is_not_flagged(source):
+    assert violations(source, CONTEXT) == []
+
+
+@pytest.mark.parametrize("assignment", assignment_names())
+def test_no_solution_or_plausible_wrong_answer_breaks_a_rule(assignment):
+    """The rules must never cost an honest student: every solution and wrong answer passes them."""
+    context = context_of(assignment)
+    solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    sources = [*answers_of(solution).values(),
+               *(code for answers in wrong_answers(assignment).values() for _, code in answers)]
+    flagged = {source[:60]: violations(source, context) for source in sources if violations(source, context)}
+    assert not flagged
+
+
+def test_a_guarded_cell_raises_names_the_rule_and_keeps_the_code():
+    source = "np.allclose = lambda *a, **k: True\n"
+    guarded = guarded_source(source, violations(source, CONTEXT))
+    with pytest.raises(RuntimeError, match="np.allclose"):
+        exec(compile(guarded, "<cell>", "exec"), {})
+    assert "# np.allclose = lambda *a, **k: True" in guarded

@@ -1,0 +1,92 @@
+"""The instructor's grading summary (nbcourse/report.py), from a real autograde of a small class."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+from conftest import ROOT
+from exercise_tools import filled, make_course, nbcourse, notebook_path, submit
+
+from nbcourse.report import gradebook_url, write_report
+
+pytestmark = pytest.mark.grading
+ASSIGNMENT = "02_forward_propagation"
+PARTS = ["sigmoid_test", "derivative_test", "forward_test", "cost_test"]
+SCRIPT_STUDENT = "x<script>"  # a student id a browser would run if the page did not escape it
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("report"), [ASSIGNMENT])
+    release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
+    solution = nbformat.read(notebook_path(ROOT / "solutions", ASSIGNMENT), as_version=4)
+    submit(course, "complete", ASSIGNMENT, filled(release, solution))  # 9 of 9
+    submit(course, "untouched", ASSIGNMENT, release)  # 0
+    submit(course, "not_json", ASSIGNMENT, "{ this is not a notebook")  # not graded: 0
+    # An answer that breaks the rules is not run: the sigmoid part scores 0, the rest 7.
+    sigmoid = "import os\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+    cheat = filled(release, solution, {"sigmoid_answer": sigmoid})
+    submit(course, SCRIPT_STUDENT, ASSIGNMENT, cheat)
+    result = nbcourse(course, "autograde")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    path = write_report(course)
+    assert path == course / "report.html" and path.is_file()
+    assert plt.get_fignums() == [], "the report left matplotlib figures open"
+    return path.read_text()
+
+
+def test_one_embedded_plot_per_assignment(page):
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 1
+    assert base64.b64decode(images[0]).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_every_part_is_named(page):
+    for part in PARTS:
+        assert f"<td>{part}</td>" in page
+
+
+def test_counts_and_mean(page):
+    # submissions, graded, not graded, mean (9 + 0 + 0 + 7) / 4, highest, max
+    assert "<td>4</td><td>3</td><td>1</td><td>4.00</td><td>9</td><td>9</td>" in page
+    # sigmoid_test: max 2, mean 2/4, one full mark, three zeros
+    assert "<td>sigmoid_test</td><td>2</td><td>0.50</td><td>1</td><td>3</td>" in page
+
+
+def test_failed_and_not_run_submissions_are_listed_with_reasons(page):
+    failed = page.split("could not be graded</h2>")[1].split("<h2>")[0]
+    assert re.search(r"<td>not_json</td><td>the submitted file is not a valid notebook[^<]*</td>", failed)
+    assert "complete" not in failed and "untouched" not in failed
+    not_run = page.split("cells that were not run</h2>")[1]
+    assert re.search(r"<td>x&lt;script&gt;</td><td>it imports os[^<]*</td>", not_run)
+
+
+def test_student_text_is_escaped(page):
+    assert "&lt;script&gt;" in page
+    assert "<script" not in page
+
+
+def test_self_contained_with_a_date_and_the_gradebook(page):
+    assert not re.search(r"https?://", page), "the page must not load anything from the network"
+    assert re.search(r"Made \d{4}-\d{2}-\d{2} \d{2}:\d{2}", page)
+    assert re.search(r"the gradebook sqlite:////\S+/gradebook\.db", page)
+
+
+def test_the_gradebook_url_is_found_as_nbgrader_config_sets_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNCOURSE_DB_URL", raising=False)
+    assert gradebook_url(tmp_path).database == str(tmp_path.resolve() / "gradebook.db")
+    monkeypatch.setenv("NNCOURSE_DB_URL", "postgresql://teacher:s3cret@db.example.org/course")
+    shown = gradebook_url(tmp_path).render_as_string(hide_password=True)
+    assert shown == "postgresql://teacher:***@db.example.org/course"
+
+
+def test_no_gradebook_is_an_error_not_a_new_empty_gradebook(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNCOURSE_DB_URL", raising=False)
+    with pytest.raises(SystemExit, match="no gradebook"):
+        write_report(tmp_path)
+    assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "report.html").exists()
