@@ -9,7 +9,7 @@ export OMP_NUM_THREADS ?= 1
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: book test test-fast lint lock clean exercises autograde feedback grades
+.PHONY: book test test-fast lint lock clean exercises autograde feedback grades report system
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,21 @@ $(READY): requirements.txt pyproject.toml
 book: $(READY)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-## test: the whole suite, as CI runs it (nnlib, book build, ruff)
-test: $(READY)
+## system: the Debian packages the tests use (chromium for the browser tests, bubblewrap for the
+## grading sandbox, postgresql for the gradebook tests); installed when run as root with apt-get
+system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; fi; \
+	fi
+
+## test: the whole suite, as CI runs it (nnlib, book build, browser, grading, ruff)
+test: $(READY) system
 	$(BIN)/python -m pytest
 
 ## test-fast: nnlib and the repository (no book, browser, Keras, nbgrader or slow tests)
@@ -41,6 +54,9 @@ feedback: $(READY)
 
 grades: $(READY)
 	$(BIN)/python -m nbcourse export --to grades.csv
+
+report: $(READY)
+	$(BIN)/python -m nbcourse report
 
 lint: $(READY)
 	$(BIN)/ruff check .

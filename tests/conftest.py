@@ -51,3 +51,16 @@ def html() -> Path:
     result = build_book(ROOT)
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
     return ROOT / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server on localhost for the session (tests/postgres.py); fails on CI without one."""
+    import postgres
+
+    if postgres.binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); CI runs these tests")
+    with postgres.server() as url:
+        yield url
