@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib.util
 import re
 import symtable
 from dataclasses import dataclass, field
@@ -65,6 +66,27 @@ DUNDER = re.compile(r"__\w+__")
 NOT_RUN = ("# nbcourse did not run this cell: {reason}.\n"
            "# Your code is kept below, commented out; the notebook you submitted is unchanged.\n"
            "raise RuntimeError({message!r})\n")
+
+
+def _module_passed_as_value(name: ast.Name, module: str, parents: dict[int, ast.AST]) -> str | None:
+    """The dotted module name when ``name`` (bound to ``module``), or a submodule reached from it,
+    is used as a value (``m = np``, ``f(np.random)``) rather than called or read from."""
+    chain, node = [module], name
+    while isinstance(parents.get(id(node)), ast.Attribute) and parents[id(node)].value is node:
+        node = parents[id(node)]
+        chain.append(node.attr)
+        if not isinstance(node.ctx, ast.Load):
+            return None  # a store into the module: reported as such
+    parent = parents.get(id(node))
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return None
+    if node is name:
+        return module
+    dotted = ".".join(chain)
+    try:
+        return dotted if importlib.util.find_spec(dotted) is not None else None
+    except (ImportError, ValueError, AttributeError):
+        return None
 
 
 def _root(node: ast.AST) -> ast.Name | None:
@@ -226,7 +248,7 @@ class Context:
             if tree is not None:
                 bound = _top_level_bindings(tree)
                 test_bound |= bound
-                relied_on |= _relied_on(tree, _strip_magics(source))
+                relied_on |= _relied_on(tree, _as_python(source))
                 context.imports.update(_imports(tree))
         known = context.setup_names | test_bound | set(dir(builtins))
         context.protected = relied_on & known
@@ -236,14 +258,20 @@ class Context:
 
 def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(_strip_magics(source))
+        return ast.parse(_as_python(source))
     except SyntaxError:
-        return None
+        return None  # it fails on its own when it runs, before doing anything
 
 
-def _strip_magics(source: str) -> str:
-    # IPython magics and shell escapes are not Python; they are judged by the names they use below.
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+def _as_python(source: str) -> str:
+    """The code IPython will run for ``source``: magics, ``!`` escapes and ``?`` become calls of
+    ``get_ipython()``, which the rules then see (``x = !ls`` is not Python until IPython rewrites it)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython could not read it either: it will not run
+        return source
 
 
 def violations(source: str, context: Context | None = None) -> list[str]:
@@ -257,7 +285,7 @@ def violations(source: str, context: Context | None = None) -> list[str]:
     if tree is None:
         return found  # a syntax error fails on its own when the cell runs
     modules = {**context.imports, **_imports(tree)}
-    global_nodes = _global_nodes(tree, _strip_magics(source))
+    global_nodes = _global_nodes(tree, _as_python(source))
 
     def shared(node: ast.AST) -> str | None:
         """The notebook-level name an attribute or item store changes, when the tests use it."""
@@ -270,7 +298,13 @@ def violations(source: str, context: Context | None = None) -> list[str]:
         if why not in found:
             found.append(why)
 
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in modules
+                and id(node) in global_nodes):
+            passed = _module_passed_as_value(node, modules[node.id], parents)
+            if passed:
+                add(f"it uses the module {passed} as a value (answers may call it, not pass it around)")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for name in names:
@@ -286,6 +320,8 @@ def violations(source: str, context: Context | None = None) -> list[str]:
                 add(f"it reaches Python internals through .{node.attr}")
             if isinstance(node.ctx, (ast.Store, ast.Del)) and shared(node):
                 add(f"it changes {ast.unparse(node)}, part of {shared(node)}, which the tests use")
+            elif isinstance(node.ctx, (ast.Store, ast.Del)) and _root(node) is None:
+                add(f"it assigns to {ast.unparse(node)}, an attribute of an expression: name the object first")
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
             if shared(node):
                 add(f"it changes {ast.unparse(node)} in place, which the tests use: work on a copy")
@@ -343,7 +379,7 @@ class GuardAnswers(NbGraderPreprocessor):
         """{cell name: source} of the gradebook's locked and test cells for this notebook."""
         info = resources.get("nbgrader", {})
         try:
-            with Gradebook(info["db_url"]) as gradebook:
+            with Gradebook(info["db_url"], course_id="") as gradebook:  # "": read, add no course row
                 notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
                 answers = {cell.name for cell in notebook.solution_cells}
                 return {cell.name: cell.source for cell in notebook.source_cells if cell.name not in answers}

@@ -59,6 +59,11 @@ def class_of_students(course):
     edited = filled(release, solution, {"cost_answer": WRONG_COST})
     answer_cell(edited, "cost_test").source = "pass  # trust me"
     add("edited_test", edited, FULL - POINTS["cost"])
+    # An edited locked cell (the set-up) is overwritten from the gradebook too: its patch never runs.
+    edited_setup = filled(release, solution, {"cost_answer": WRONG_COST})
+    setup = next(c for c in edited_setup.cells if c.cell_type == "code" and nbgrader_meta(c).get("locked"))
+    setup.source += "\nnp.allclose = lambda *a, **k: True\n"
+    add("edited_setup", edited_setup, FULL - POINTS["cost"])
     # A test cell moved above its answer runs there, before the answer exists: that part scores 0.
     reordered = nbformat.from_dict(complete)
     test = answer_cell(reordered, "cost_test")
@@ -155,6 +160,11 @@ def check_class(course, expected):
 
 def test_every_student_gets_the_right_grade_status_and_feedback(course):
     check_class(course[0], course[1])
+
+
+def test_an_edited_locked_cell_is_restored(course):
+    cells = [c for c in autograded(course[0], "edited_setup").cells if nbgrader_meta(c).get("locked")]
+    assert cells and not any("np.allclose = " in c.source for c in cells)
 
 
 def test_a_deleted_test_cell_is_restored_and_graded(course):

@@ -54,6 +54,12 @@ TAMPERING = {
     "shell": "!cat ../../solutions/*",
     "custom equality": "class Always:\n    def __eq__(self, other):\n        return True",
     "in-place change of a module": "np.random.__dict__.clear()",
+    "a module under another name": "m = np\nm.allclose = lambda *a, **k: True",
+    "a module passed to a function": "def f(m):\n    m.allclose = len\n\nf(np)",
+    "a submodule passed to a function": "def f(m):\n    m.assert_allclose = len\n\nf(np.testing)",
+    "an attribute of an expression": "[np][0].allclose = len",
+    "a shell escape in an assignment": "x = !cat ../../solutions/*",
+    "help syntax": "np.allclose?",
 }
 
 
@@ -72,6 +78,8 @@ HONEST = {
     "getattr with a literal": "def f(o):\n    return getattr(o, 'name', None)",
     "comprehensions and lambdas": "g = [lambda v, i=i: v * i for i in range(3)]\nh = {k: v for k, v in zip('ab', g)}",
     "math and itertools": "import math\nimport itertools\nfrom functools import reduce",
+    "module attributes as values": "def f(x):\n    return x.astype(np.float64), np.pi, isinstance(x, np.ndarray)",
+    "a syntax error is left to fail on its own": "def f(:\n    pass",
 }
 
 
