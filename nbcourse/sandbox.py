@@ -120,6 +120,28 @@ def bwrap_command(kernel_cmd: list[str], *, workdir: str, private_dir: str) -> l
     return [*command, "--", *kernel_cmd]
 
 
+def copy_submission(workdir: Path, scratch: Path) -> None:
+    """Fill ``scratch`` with the student's own files (data they submitted), not their notebooks.
+
+    The files come from the submission itself (``submitted/<student>/<assignment>``, next to
+    nbgrader's ``autograded/<student>/<assignment>``) and symbolic links are left out:
+    nbgrader follows a link when it copies a submission, so a link named ``data.db`` pointing
+    at the gradebook would otherwise arrive as a copy of the gradebook.
+    """
+    parts = workdir.parts
+    submitted = Path(*parts[:-3], "submitted", *parts[-2:]) if len(parts) > 3 else workdir
+    source = submitted if submitted.is_dir() else workdir
+    scratch.mkdir(parents=True)
+    for path in sorted(source.rglob("*")):
+        if path.is_symlink() or any(p.is_symlink() for p in path.relative_to(source).parents if p != Path(".")):
+            continue
+        target = scratch / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif path.is_file() and path.suffix != ".ipynb":
+            shutil.copyfile(path, target)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels start inside :func:`bwrap_command`'s sandbox."""
 
@@ -139,9 +161,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             workdir = str(Path(kw.get("cwd") or os.getcwd()).resolve())
             scratch = Path(self._private_dir) / "scratch"
             shutil.rmtree(scratch, ignore_errors=True)
-            # The student's own files (data they submitted), copied: the kernel cannot change the originals.
-            shutil.copytree(workdir, scratch, symlinks=True,
-                            ignore=lambda folder, names: [n for n in names if n.endswith(".ipynb")])
+            copy_submission(Path(workdir), scratch)
             os.chmod(scratch, 0o777)
             self._workdir = workdir
             # A signal to bwrap would not reach the kernel inside: interrupt (on a cell timeout) by message.

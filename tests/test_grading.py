@@ -109,13 +109,21 @@ def class_of_students(course):
         f"print('GRADEBOOK', pathlib.Path({str(course / 'gradebook.db')!r}).exists())\n"
         f"print('OTHERS', pathlib.Path({str(course / 'submitted' / 'good')!r}).exists())\n"
         f"pathlib.Path({str(course / 'planted.txt')!r}).write_text('x')\n"
+        "print('LINKED', pathlib.Path('gb.db').exists(), pathlib.Path('sol').exists(), "
+        "pathlib.Path('data.csv').read_text().strip())\n"
         + answers_of(solution)["cost_answer"])}), FULL)
+    folder = course / "submitted" / "reads_solutions" / ASSIGNMENT  # links to what the sandbox hides
+    (folder / "gb.db").symlink_to(course / "gradebook.db")
+    (folder / "sol").symlink_to(course / "solutions")
+    (folder / "data.csv").write_text("own data\n")
     return expected
 
 
 def submitted_hashes(course):
-    return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((course / "submitted").rglob("*")) if p.is_file()}
+    """Every submitted file's content (a link's target path: the gradebook it points at does change)."""
+    paths = [p for p in sorted((course / "submitted").rglob("*")) if p.is_file() or p.is_symlink()]
+    return {str(p.relative_to(course)):
+            str(p.readlink()) if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
 def grade(course, env=None):
@@ -209,6 +217,7 @@ def test_the_sandbox_hides_the_course_from_the_student(course):
     outputs = "".join(o.get("text", "") for o in answer_cell(autograded(course[0], "reads_solutions"),
                                                             "cost_answer").outputs)
     assert "SOLUTIONS False" in outputs and "GRADEBOOK False" in outputs and "OTHERS False" in outputs
+    assert "LINKED False False own data" in outputs, "symbolic links must not bring the gradebook in"
     assert not (course[0] / "planted.txt").exists()
 
 
