@@ -70,12 +70,34 @@ def run_visible_tests(path: str | Path, timeout: int = 120) -> list[PartResult]:
             os.environ.pop(SELF_CHECK_ENV, None)
         else:
             os.environ[SELF_CHECK_ENV] = env_before
+    refused = refused_answers(notebook)
     results = []
     for cell in checks:
         part = cell.metadata["nbgrader"]["grade_id"].removesuffix("_check")
-        message = _error_message(cell)
+        message = refused.get(part) or _error_message(cell)
         results.append(PartResult(part, points.get(part, 0.0), message is None, message or "visible tests pass"))
     return results
+
+
+def refused_answers(notebook) -> dict[str, str]:
+    """{part: why} for each answer cell the grader would not run (nbcourse/integrity.py's rules)."""
+    from nbcourse.integrity import Context, violations
+
+    def meta(cell):
+        return cell.get("metadata", {}).get("nbgrader", {})
+
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    trusted = [c for c in code if meta(c).get("locked") or is_test_cell(c)]
+    context = Context.from_sources([c.source for c in trusted if not is_test_cell(c)],
+                                   [c.source for c in trusted if is_test_cell(c)])
+    refused = {}
+    for cell in code:
+        if meta(cell).get("solution"):
+            why = violations(cell.source, context)
+            if why:
+                part = meta(cell).get("grade_id", "").removesuffix("_answer")
+                refused[part] = f"the grader will not run this answer cell: {'; '.join(why)}"
+    return refused
 
 
 def summary(results: list[PartResult]) -> str:

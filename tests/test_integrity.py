@@ -105,3 +105,15 @@ def test_a_guarded_cell_raises_names_the_rule_and_keeps_the_code():
     with pytest.raises(RuntimeError, match="np.allclose"):
         exec(compile(guarded, "<cell>", "exec"), {})
     assert "# np.allclose = lambda *a, **k: True" in guarded
+
+
+def test_the_self_check_tells_a_student_which_answer_the_grader_will_not_run():
+    """A student finds out before submitting: `python -m nbcourse check` fails that part and says why."""
+    from nbcourse.selfcheck import refused_answers
+
+    release = nbformat.read(ROOT / "exercises" / "02_forward_propagation" / "02_forward_propagation.ipynb",
+                            as_version=4)
+    answer = next(c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "cost_answer")
+    answer.source = "np.allclose = lambda *a, **k: True\ndef cost(Ya, Yp):\n    return 0.0\n"
+    refused = refused_answers(release)
+    assert list(refused) == ["cost"] and "np.allclose" in refused["cost"]

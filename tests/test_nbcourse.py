@@ -167,3 +167,35 @@ def test_hidden_tests_are_stripped_whatever_the_comment_prefix(marker):
     source = f"visible = 1\n{marker}BEGIN HIDDEN TESTS\nsecret = 42\n{marker}END HIDDEN TESTS\nafter = 2\n"
     stripped = preprocessors.strip_hidden_tests(source)
     assert "secret" not in stripped and "visible = 1" in stripped and "after = 2" in stripped
+
+
+def test_slices_split_every_class_exactly_once():
+    students = [f"s{n:03d}" for n in range(200)] + ["Ünïcode", "x<script>"]
+    for n in (1, 2, 3, 5):
+        owners = [[k for k in range(1, n + 1) if cli.in_slice(s, (k, n))] for s in students]
+        assert all(len(o) == 1 for o in owners), "each student belongs to exactly one slice"
+        if n > 1:
+            assert len({o[0] for o in owners}) == n, "no slice is empty for a class of 200"
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0"])
+def test_a_bad_slice_is_refused_with_its_form(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="K/N"):
+        cli.parse_slice(text)
+
+
+def test_huge_outputs_are_cut_to_the_limit():
+    cell = {"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "x" * 1_000_000},
+        {"output_type": "display_data", "data": {"image/png": "A" * 3_000_000, "text/plain": "<Figure>"}}]}
+    cell, _ = preprocessors.LimitOutputSize(max_chars=1000).preprocess_cell(cell, {}, 0)
+    assert len(cell["outputs"][0]["text"]) < 1100 and "output cut" in cell["outputs"][0]["text"]
+    assert "image/png" not in cell["outputs"][1]["data"]
+
+
+def test_a_copied_answer_cell_becomes_plain_code():
+    cell = {"cell_type": "code", "metadata": {"nbgrader": {}}, "source": "x = 1"}
+    cell, _ = preprocessors.DropEmptyNbgraderMetadata().preprocess_cell(cell, {}, 0)
+    assert "nbgrader" not in cell["metadata"]
