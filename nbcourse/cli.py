@@ -194,6 +194,24 @@ def ensure_in_gradebook(root: Path, names: list[str]) -> None:
         stamp.write_text(current)
 
 
+def register_students(root: Path, students: list[str]) -> None:
+    """Put every student in the gradebook before the workers start: nbgrader creates a missing
+    student by reading then inserting, so two workers starting on one new student's two
+    assignments both insert, and one fails (UNIQUE constraint failed: student.id)."""
+    from nbgrader.api import Gradebook, InvalidEntry
+
+    from nbcourse.report import gradebook_url
+
+    with Gradebook(gradebook_url(root).render_as_string(hide_password=False), course_id="") as gradebook:
+        known = {student.id for student in gradebook.students}
+        for student in students:
+            if student not in known:
+                try:
+                    gradebook.add_student(student)
+                except InvalidEntry:  # another machine added it a moment ago (nbgrader has rolled back)
+                    pass
+
+
 def in_slice(student: str, part: tuple[int, int]) -> bool:
     """Is ``student`` in slice K of N? A stable hash: every machine computes the same slices."""
     k, n = part
@@ -230,6 +248,7 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
     except sandbox.SandboxUnavailable as error:
         raise SystemExit(f"error: {error}") from None
     ensure_in_gradebook(root, sorted({a for _, a in todo}))
+    register_students(root, sorted({s for s, _ in todo}))
     workers = workers or default_workers()
     timeouts = {a: job_timeout(root, a) for _, a in todo}
     print(f"grading {len(todo)} submission(s) with {min(workers, len(todo))} worker(s)"

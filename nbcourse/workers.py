@@ -24,7 +24,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-LOCKED = ("database is locked", "could not obtain lock", "deadlock detected", "could not serialize access")
+# Errors of concurrent writers, worth a retry: SQLite's lock, PostgreSQL's conflicts, and a row another
+# worker inserted first (nbgrader reads, then inserts).
+LOCKED = ("database is locked", "could not obtain lock", "deadlock detected", "could not serialize access",
+          "UNIQUE constraint failed", "duplicate key value violates unique constraint")
 RETRIES = 8
 
 

@@ -1,0 +1,285 @@
+"""How fast does the course grade a class? ``nbcourse autograde`` against plain sequential nbgrader.
+
+A synthetic class of ``--students`` students (default 100) submits three quick assignments
+(02_forward_propagation, 06_activation_functions, 07_loss_functions), one notebook each.
+The submissions are a mix, as a real class is: 60 % complete solutions, 25 % with one or
+two wrong answers (from tests/wrong_answers/<assignment>.py), and 15 % broken: a file that
+is not JSON, a notebook whose answer crashes its kernel (a segmentation fault from an
+out-of-bounds ``as_strided`` view), or the release handed back untouched. No endless
+loops: each would cost both contenders the full cell time limit and swamp the comparison.
+
+The class is built once, copied into two fresh scratch courses, and each copy is graded,
+in turn, in this one run:
+
+(a) sequential: plain nbgrader, ``python -m nbgrader autograde <assignment> --force`` once
+    per assignment (one nbgrader process grades all its students, one after another), and
+(b) ours: ``python -m nbcourse autograde --workers N`` (default N = the number of cores),
+    a pool of N long-lived worker processes, one submission at a time each.
+
+Both read the course's own nbgrader_config.py (so both run kernels in the sandbox and check
+the answer rules), in the same environment: the venv's bin first on PATH (nbgrader runs
+``alembic`` from there), OMP_NUM_THREADS=1 as in the Makefile, each course's own SQLite
+gradebook. ``nbgrader generate_assignment`` runs in both courses before the clocks start,
+so neither time includes it. Printed: notebooks graded per minute by each, their ratio
+(ours / sequential; target >= 1.8x on 2 cores), and whether the grades are identical: the
+total score of every (student, assignment) in each gradebook, 0 for a submission that
+could not be graded at all (no autograded notebook). Exit status 1 if they differ.
+
+Each contender takes minutes, so each runs once, not best-of-several as in train_speed.py:
+the load average is printed around each run, to tell a disturbed measurement.
+
+    .venv/bin/python benchmarks/grading_speed.py [--students 100] [--workers N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the exercise tests' helpers build scratch courses
+
+from exercise_tools import filled, make_course, notebook_path, submit, wrong_answers  # noqa: E402
+
+ASSIGNMENTS = ("02_forward_propagation", "06_activation_functions", "07_loss_functions")
+KERNEL_CRASH = ("import numpy as np\n\n"
+                "np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2**40,), strides=(2**20,)).sum()\n")
+# Shares of the class, in this order; the broken share is split evenly between the three kinds after it.
+MIX = (("complete", 0.60), ("wrong answers", 0.25))
+BROKEN = ("not JSON", "kernel crash", "untouched release")
+
+Key = tuple[str, str]  # (student, assignment)
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def environment() -> dict[str, str]:
+    """What both contenders run in: the venv first on PATH, one BLAS thread, each course's own gradebook."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.pop("NNCOURSE_DB_URL", None)  # default sqlite:///gradebook.db, relative to each course
+    return env
+
+
+def kinds_of(students: list[str], seed: int) -> dict[Key, str]:
+    """Which kind of submission each (student, assignment) is: exact shares of the class, shuffled."""
+    keys = [(s, a) for s in students for a in ASSIGNMENTS]
+    random.Random(seed).shuffle(keys)
+    kinds: dict[Key, str] = {}
+    start = 0
+    for kind, share in MIX:
+        count = round(share * len(keys))
+        kinds.update((key, kind) for key in keys[start:start + count])
+        start += count
+    for index, key in enumerate(keys[start:]):
+        kinds[key] = BROKEN[index % len(BROKEN)]
+    return kinds
+
+
+def build_class(course: Path, students: int, seed: int) -> dict[Key, str]:
+    """A scratch course (the real config, the three assignments released) with every submission in place."""
+    make_course(course, list(ASSIGNMENTS))
+    rng = random.Random(seed)
+    names = [f"student{i:03d}" for i in range(students)]
+    kinds = kinds_of(names, seed)
+    for assignment in ASSIGNMENTS:
+        release = nbformat.read(notebook_path(course / "exercises", assignment), as_version=4)
+        solution = nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4)
+        wrong = wrong_answers(assignment)
+        first_answer = f"{next(iter(wrong))}_answer"
+        for student in names:
+            kind = kinds[(student, assignment)]
+            if kind == "complete":
+                notebook = filled(release, solution)
+            elif kind == "wrong answers":
+                parts = rng.sample(sorted(wrong), rng.choice((1, 2)))
+                notebook = filled(release, solution, {f"{p}_answer": rng.choice(wrong[p])[1] for p in parts})
+            elif kind == "not JSON":
+                notebook = "{ this is not a notebook"
+            elif kind == "kernel crash":
+                notebook = filled(release, solution, {first_answer: KERNEL_CRASH})
+            else:
+                notebook = release
+            submit(course, student, assignment, notebook)
+    return kinds
+
+
+def run(command: list[str], course: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, result
+
+
+def nbgrader(*args: str) -> list[str]:
+    return [sys.executable, "-m", "nbgrader", *args]
+
+
+def generate_assignments(course: Path, env: dict[str, str]) -> None:
+    for assignment in ASSIGNMENTS:
+        _, result = run(nbgrader("generate_assignment", assignment, "--force"), course, env)
+        if result.returncode != 0:
+            raise SystemExit(f"generate_assignment {assignment} failed in {course}:\n{result.stderr[-3000:]}")
+
+
+def mark_released(course: Path, env: dict[str, str]) -> list[Path]:
+    """Let nbcourse know the gradebook is ready, so that it does not redo generate_assignment on the clock.
+
+    ``nbcourse autograde`` runs generate_assignment itself unless grading/<assignment>/.released says this
+    gradebook already has the current solutions; its own ``ensure_in_gradebook`` writes that stamp.
+    """
+    code = ("import sys\nfrom pathlib import Path\nfrom nbcourse.cli import ensure_in_gradebook\n"
+            "ensure_in_gradebook(Path.cwd(), sys.argv[1:])\n")
+    _, result = run([sys.executable, "-c", code, *ASSIGNMENTS], course, env)
+    if result.returncode != 0:
+        print(f"note: could not stamp the gradebook as prepared ({result.stderr.strip().splitlines()[-1:]}); "
+              "nbcourse may redo generate_assignment inside its time")
+    return sorted((course / "grading").glob("*/.released"))
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def tail(result: subprocess.CompletedProcess, lines: int = 15) -> str:
+    return "\n".join((result.stdout + result.stderr).strip().splitlines()[-lines:])
+
+
+def grade_sequentially(course: Path, env: dict[str, str]) -> float:
+    """(a) one plain ``nbgrader autograde`` process per assignment, one after another."""
+    total = 0.0
+    for assignment in ASSIGNMENTS:
+        seconds, result = run(nbgrader("autograde", assignment, "--force"), course, env)
+        total += seconds
+        # nbgrader grades the rest of the class after a failed submission, then exits 1.
+        print(f"    nbgrader autograde {assignment}: {seconds:.1f} s (exit status {result.returncode})")
+    return total
+
+
+def grade_with_pool(course: Path, env: dict[str, str], workers: int) -> float:
+    """(b) ``nbcourse autograde --workers N``: every assignment in one command."""
+    seconds, result = run([sys.executable, "-m", "nbcourse", "autograde", "--workers", str(workers)], course, env)
+    summary = result.stdout.strip().splitlines()[-1:] or ["(no output)"]
+    print(f"    nbcourse autograde --workers {workers}: {seconds:.1f} s (exit status {result.returncode}; "
+          f"{summary[0]})")
+    if result.returncode != 0:
+        raise SystemExit(f"nbcourse autograde failed:\n{tail(result)}")
+    return seconds
+
+
+def scores(course: Path, keys: list[Key]) -> dict[Key, float]:
+    """Every (student, assignment)'s total score in the course's gradebook; 0 when it could not be graded."""
+    from nbgrader.api import Gradebook
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    found: dict[Key, float] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", config.CourseDirectory.course_id) as gradebook:
+        for assignment in ASSIGNMENTS:
+            for submission in gradebook.assignment_submissions(assignment):
+                found[(submission.student.id, assignment)] = submission.score
+    return {key: found.get(key, 0.0) if graded(course, key) else 0.0 for key in keys}
+
+
+def graded(course: Path, key: Key) -> bool:
+    """nbgrader removes the autograded notebook of a submission it failed to grade."""
+    student, assignment = key
+    return notebook_path(course / "autograded" / student, assignment).is_file()
+
+
+def why(course: Path, key: Key) -> str:
+    """nbcourse's own account of a submission it could not grade (grading/<assignment>/<student>.json)."""
+    student, assignment = key
+    path = course / "grading" / assignment / f"{student}.json"
+    if not graded(course, key) and path.is_file():
+        status = json.loads(path.read_text())
+        errors = [line.strip() for line in status["log"].splitlines()
+                  if ("Error:" in line or "Exception:" in line or "Entry:" in line) and "NbGraderException" not in line]
+        return f"; nbcourse: {status['reason']}" + (f" [{errors[-1][:200]}]" if errors else "")
+    return ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=cores(), help="nbcourse's worker processes (default: cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
+    args = parser.parse_args()
+
+    env = environment()
+    scratch = Path(tempfile.mkdtemp(prefix="grading_speed_"))
+    print(f"{cores()} cores available (os.cpu_count() = {os.cpu_count()}), OMP_NUM_THREADS={env['OMP_NUM_THREADS']}, "
+          f"scratch {scratch}")
+    try:
+        kinds = build_class(scratch / "class", args.students, args.seed)
+        keys = sorted(kinds)
+        notebooks = len(keys)
+        counts = Counter(kinds.values())
+        print(f"{args.students} students x {len(ASSIGNMENTS)} assignments = {notebooks} notebooks: "
+              + ", ".join(f"{counts[k]} {k}" for k, _ in MIX) + "; "
+              + ", ".join(f"{counts[k]} {k}" for k in BROKEN))
+
+        courses = {name: scratch / name for name in ("sequential", "ours")}
+        for course in courses.values():
+            shutil.copytree(scratch / "class", course)
+            generate_assignments(course, env)
+        stamps = mark_released(courses["ours"], env)
+        stamped = {p: p.stat().st_mtime_ns for p in stamps}
+
+        print(f"(a) sequential nbgrader ({load()})")
+        sequential = grade_sequentially(courses["sequential"], env)
+        print(f"(b) nbcourse, {args.workers} workers ({load()})")
+        ours = grade_with_pool(courses["ours"], env, args.workers)
+        print(f"    ({load()} after)")
+        if any(p.stat().st_mtime_ns != mtime for p, mtime in stamped.items()) or len(stamps) < len(ASSIGNMENTS):
+            print("note: nbcourse ran generate_assignment again inside its time")
+
+        rate_a, rate_b = notebooks / sequential * 60, notebooks / ours * 60
+        print(f"sequential nbgrader: {rate_a:.1f} notebooks/min ({sequential:.1f} s); "
+              f"nbcourse --workers {args.workers}: {rate_b:.1f} notebooks/min ({ours:.1f} s); "
+              f"ratio ours / sequential = {rate_b / rate_a:.2f}x  (target >= 1.8x on 2 cores)")
+
+        grades = {name: scores(course, keys) for name, course in courses.items()}
+        for kind in [k for k, _ in MIX] + list(BROKEN):
+            members = [key for key in keys if kinds[key] == kind]
+            if members:
+                print(f"    {kind:>17}: mean score "
+                      + ", ".join(f"{name} {sum(grades[name][k] for k in members) / len(members):.2f}"
+                                  for name in courses)
+                      + "; not graded " + ", ".join(f"{name} {sum(not graded(c, k) for k in members)}"
+                                                   for name, c in courses.items()))
+        differences = {key: (grades["sequential"][key], grades["ours"][key]) for key in keys
+                       if grades["sequential"][key] != grades["ours"][key]}
+        if differences:
+            print(f"grades DIFFER for {len(differences)} of {notebooks} submissions (student, assignment, kind: "
+                  "sequential vs ours):")
+            for (student, assignment), (a, b) in sorted(differences.items()):
+                key = (student, assignment)
+                print(f"    {student} {assignment} ({kinds[key]}): {a} vs {b}{why(courses['ours'], key)}")
+        else:
+            print(f"grades identical: all {notebooks} (student, assignment) scores match")
+        if args.keep:
+            (scratch / "kinds.json").write_text(json.dumps({f"{s}/{a}": k for (s, a), k in kinds.items()}, indent=1))
+        return 1 if differences else 0
+    finally:
+        if args.keep:
+            print(f"kept {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
