@@ -80,9 +80,11 @@ def class_of_students(course):
         "cost_answer": "np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2**40,), strides=(2**20,)).sum()\n"}),
         0.0, "kernel died")
     add("loops", filled(release, solution, {"cost_answer": "while True:\n    pass\n"}), FULL - POINTS["cost"])
-    # A memory bomb meets the kernel's address-space limit: MemoryError in that cell only.
+    # A memory bomb meets the kernel's address-space limit (1500 MB here): MemoryError in that cell only.
+    # Blocks of 1 GiB leave the kernel's own threads room to report it; a bomb of small blocks may
+    # instead kill the kernel at the limit, which the "segfault" student covers.
     add("memory_bomb", filled(release, solution, {
-        "cost_answer": "blocks = []\nwhile True:\n    blocks.append(np.ones(10**7))\n"}), FULL - POINTS["cost"])
+        "cost_answer": "blocks = []\nwhile True:\n    blocks.append(np.ones(2**27))\n"}), FULL - POINTS["cost"])
     add("floods_output", filled(release, solution, {
         "sigmoid_answer": "print('x' * 30_000_000)\nfor i in range(20_000):\n    print(i)\n\n"
                           "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"}), FULL)
