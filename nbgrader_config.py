@@ -29,7 +29,13 @@ from nbgrader.preprocessors import (
 )
 
 from nbcourse.integrity import GuardAnswers
-from nbcourse.preprocessors import DropEmptyNbgraderMetadata, LimitOutputSize, StderrAsStdout, StripHiddenTests
+from nbcourse.preprocessors import (
+    DropEmptyNbgraderMetadata,
+    DropExecutionTags,
+    LimitOutputSize,
+    StderrAsStdout,
+    StripHiddenTests,
+)
 from nbcourse.sandbox import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -50,9 +56,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A test cell the student deleted is put back, so its part is graded, not left "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
 
-# A copied answer cell must not stop the notebook from being graded (see DropEmptyNbgraderMetadata).
+# A copied answer cell must not stop the notebook from being graded (DropEmptyNbgraderMetadata), and a
+# "skip-execution" tag must not skip a test cell, which nbgrader would score as passed (DropExecutionTags).
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, DropEmptyNbgraderMetadata, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    ClearOutput, DeduplicateIds, DropEmptyNbgraderMetadata, DropExecutionTags, OverwriteKernelspec, OverwriteCells,
+    CheckCellMetadata,
 ]
 c.Execute.timeout = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
 c.GuardAnswers.enabled = os.environ.get("NNCOURSE_ANSWER_RULES", "on").lower() != "off"

@@ -88,6 +88,18 @@ class LimitOutputSize(Preprocessor):
         return cell, resources
 
 
+class DropExecutionTags(Preprocessor):
+    """Remove every cell's ``tags`` before a submission runs: nbclient skips a cell tagged
+    ``skip-execution``, and nbgrader scores a test cell with no error as passed; nbgrader
+    restores a test cell's source, not its tags. The course's notebooks use no tags."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        cell.get("metadata", {}).pop("tags", None)
+        return cell, resources
+
+
 class DropEmptyNbgraderMetadata(Preprocessor):
     """Remove the empty ``nbgrader`` metadata that nbgrader's DeduplicateIds leaves on a copied cell.
 

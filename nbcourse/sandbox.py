@@ -8,7 +8,9 @@ starts that kernel inside a new set of Linux namespaces instead:
   the course's ``nnlib``/``nbcourse`` source come back read-only; nothing else of the
   course does (no ``solutions/``, no gradebook, no other submission, no ``.git``). The
   working directory is a *scratch copy* of the student's own submission folder: writes
-  land there and are thrown away. ``/tmp`` is a small private tmpfs.
+  land there and are thrown away. ``/tmp`` and ``/dev/shm`` are small private tmpfs; the
+  rest of the root is read-only. The working folder is not on ``sys.path``
+  (``PYTHONSAFEPATH``, ``ignore_cwd``): a submitted ``numpy.py`` does not replace numpy.
 * **network**: a new network namespace with only a loopback device. The kernel talks to
   nbgrader over Unix sockets (ZMQ ``ipc``) in a private folder, not TCP.
 * **user**: uid/gid 65534 (nobody) in a new user namespace, no capabilities, a new PID
@@ -104,20 +106,24 @@ def bwrap_command(kernel_cmd: list[str], *, workdir: str, private_dir: str) -> l
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
+                "--size", str(TMP_SIZE), "--tmpfs", "/dev/shm"]
     for root in _readable_roots():
         command += ["--ro-bind", str(root), str(root)]
     command += ["--bind", private_dir, private_dir, "--bind", scratch, workdir, "--chdir", workdir,
                 "--clearenv", "--setenv", "HOME", "/tmp", "--setenv", "USER", "nobody",
                 "--setenv", "PATH", f"{Path(python).parent}:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
                 "--setenv", "MPLBACKEND", "Agg", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-                "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+                "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+                # the working folder holds the student's files: a numpy.py there must not shadow numpy
+                "--setenv", "PYTHONSAFEPATH", "1"]
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL"):
         if name in os.environ:
             command += ["--setenv", name, os.environ[name]]
     if kernel_cmd and Path(kernel_cmd[0]).name.startswith("python"):
-        kernel_cmd = [python, *kernel_cmd[1:]]
-    return [*command, "--", *kernel_cmd]
+        kernel_cmd = [python, *kernel_cmd[1:], "--IPKernelApp.ignore_cwd=True"]
+    # Everything is mounted: the root itself (a tmpfs the size of half the RAM) becomes read-only.
+    return [*command, "--remount-ro", "/", "--", *kernel_cmd]
 
 
 def copy_submission(workdir: Path, scratch: Path) -> None:

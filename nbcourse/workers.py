@@ -20,6 +20,7 @@ import queue
 import random
 import threading
 import time
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,20 +52,28 @@ def _api(root: str):
 
 def _serve(root: str, connection) -> None:
     """The worker's loop: receive (assignment, student), autograde it, send back what happened."""
+    os.chdir(root)
+    try:
+        api, broken = _api(root), ""
+    except Exception:  # a broken nbgrader_config.py: say so for every submission, do not just die
+        api, broken = None, "the grading worker could not load nbgrader_config.py:\n" + traceback.format_exc()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nbgrader's console log and the kernels' start-up chatter; the log is captured
     os.dup2(devnull, 2)
-    os.chdir(root)
-    api = _api(root)
     while True:
         job = connection.recv()
         if job is None:
             return
+        if api is None:
+            connection.send({"success": False, "log": broken})
+            continue
         assignment, student = job
         for attempt in range(RETRIES):
             outcome = api.autograde(assignment, student, force=True, create=True)
             log = (outcome.get("log") or "") + (outcome.get("error") or "")
-            if outcome.get("success") or not any(s in log for s in LOCKED):
+            # the answer rules quote student code in the log: look for the database's words elsewhere
+            ours = "\n".join(line for line in log.splitlines() if " not run: " not in line)
+            if outcome.get("success") or not any(s in ours for s in LOCKED):
                 break
             time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
         connection.send({"success": bool(outcome.get("success")), "log": log})
@@ -94,6 +103,7 @@ class Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.join(5)
+        self.connection.close()
 
     def close(self) -> None:
         try:
@@ -110,15 +120,31 @@ def default_workers() -> int:
 
 
 def grade_all(root: Path, jobs: Iterable[tuple[str, str]], workers: int, timeout: float) -> Iterator[Result]:
-    """Autograde each (student, assignment) with ``workers`` processes; yield results as they finish."""
+    """Autograde each (student, assignment) with ``workers`` processes; yield results as they finish.
+
+    Every job yields exactly one result, whatever happens to the workers.
+    """
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
     done: queue.Queue = queue.Queue()
     count = todo.qsize()
 
+    def grade(worker: Worker | None, student: str, assignment: str) -> tuple[Worker | None, dict]:
+        try:
+            worker = worker or Worker(root)
+            answer = worker.grade(assignment, student, timeout)
+        except Exception as error:  # the pool itself failed (no memory to start a worker, say)
+            answer = {"success": False, "log": f"the grading worker failed: {error!r}"}
+        if answer is None:
+            answer = {"success": False,
+                      "log": f"the grading worker died or ran longer than {timeout:.0f} s on this submission"}
+        if not answer["success"] and worker is not None and not worker.process.is_alive():
+            worker = None  # started again for the next submission
+        return worker, answer
+
     def run() -> None:
-        worker = Worker(root)
+        worker = None
         try:
             while True:
                 try:
@@ -126,20 +152,12 @@ def grade_all(root: Path, jobs: Iterable[tuple[str, str]], workers: int, timeout
                 except queue.Empty:
                     return
                 start = time.perf_counter()
-                try:
-                    answer = worker.grade(assignment, student, timeout)
-                except Exception as error:  # never lose a submission's result to the pool itself
-                    answer = {"success": False, "log": f"the grading worker failed: {error!r}"}
-                    worker.kill()
-                    worker = Worker(root)
-                if answer is None:
-                    answer = {"success": False,
-                              "log": f"the grading worker died or ran longer than {timeout:.0f} s on this submission"}
-                    worker = Worker(root)
+                worker, answer = grade(worker, student, assignment)
                 done.put(Result(student, assignment, answer["success"], answer["log"],
                                 round(time.perf_counter() - start, 2)))
         finally:
-            worker.close()
+            if worker is not None:
+                worker.close()
 
     threads = [threading.Thread(target=run, daemon=True) for _ in range(max(1, min(workers, count)))]
     for thread in threads:

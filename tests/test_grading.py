@@ -64,6 +64,10 @@ def class_of_students(course):
     setup = next(c for c in edited_setup.cells if c.cell_type == "code" and nbgrader_meta(c).get("locked"))
     setup.source += "\nnp.allclose = lambda *a, **k: True\n"
     add("edited_setup", edited_setup, FULL - POINTS["cost"])
+    # A test cell tagged skip-execution would not run, and nbgrader scores a cell without error as passed.
+    skipping = filled(release, solution, {"cost_answer": WRONG_COST})
+    answer_cell(skipping, "cost_test").metadata["tags"] = ["skip-execution"]
+    add("skips_test", skipping, FULL - POINTS["cost"])
     # A test cell moved above its answer runs there, before the answer exists: that part scores 0.
     reordered = nbformat.from_dict(complete)
     test = answer_cell(reordered, "cost_test")
@@ -99,6 +103,9 @@ def class_of_students(course):
     expected["missing"] = (0.0, f"no notebook named {ASSIGNMENT}.ipynb")
     add("extra_files", complete, FULL)
     (course / "submitted" / "extra_files" / ASSIGNMENT / "data.csv").write_text("1,2,3\n")
+    # Modules of their own next to the notebook must not replace numpy or the kernel's launcher.
+    for module in ("numpy.py", "ipykernel_launcher.py"):
+        (course / "submitted" / "extra_files" / ASSIGNMENT / module).write_text("raise SystemExit('shadowed')\n")
     nbformat.write(complete, course / "submitted" / "extra_files" / ASSIGNMENT / "scratch.ipynb")
     warns = filled(release, solution, {
         "sigmoid_answer": "import warnings\n\ndef sigmoid(z):\n    warnings.warn('a warning')\n"
@@ -106,13 +113,20 @@ def class_of_students(course):
     add("warns", warns, FULL)
     # Reading the instructor's files with code the answer rules allow: the sandbox has no such files.
     add("reads_solutions", filled(release, solution, {"cost_answer": (
-        "import pathlib\n"
-        f"print('SOLUTIONS', pathlib.Path({str(course / 'solutions')!r}).exists())\n"
-        f"print('GRADEBOOK', pathlib.Path({str(course / 'gradebook.db')!r}).exists())\n"
-        f"print('OTHERS', pathlib.Path({str(course / 'submitted' / 'good')!r}).exists())\n"
-        f"pathlib.Path({str(course / 'planted.txt')!r}).write_text('x')\n"
-        "print('LINKED', pathlib.Path('gb.db').exists(), pathlib.Path('sol').exists(), "
-        "pathlib.Path('data.csv').read_text().strip())\n"
+        "def peek(path):\n"
+        "    try:\n"
+        "        with open(path, 'rb') as handle:\n"
+        "            return len(handle.read(10)) > 0\n"
+        "    except OSError:\n"
+        "        return False\n\n\n"
+        f"print('SOLUTIONS', peek({str(notebook_path(course / 'solutions', ASSIGNMENT))!r}))\n"
+        f"print('GRADEBOOK', peek({str(course / 'gradebook.db')!r}))\n"
+        f"print('OTHERS', peek({str(notebook_path(course / 'submitted' / 'good', ASSIGNMENT))!r}))\n"
+        "try:\n"
+        f"    open({str(course / 'planted.txt')!r}, 'w').write('x')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "print('LINKED', peek('gb.db'), peek('sol'), open('data.csv').read().strip())\n"
         + answers_of(solution)["cost_answer"])}), FULL)
     folder = course / "submitted" / "reads_solutions" / ASSIGNMENT  # links to what the sandbox hides
     (folder / "gb.db").symlink_to(course / "gradebook.db")
@@ -161,8 +175,12 @@ def check_class(course, expected):
     """Every student's score and status as expected, and a feedback page each (shared with test_postgres)."""
     table = rows(course)
     assert set(table) == set(expected)
+    def as_expected(got: dict, score: float, status: str) -> bool:
+        exact = status == "graded"  # "graded" is also a substring of "not graded: ..."
+        return float(got["score"]) == score and (got["status"] == status if exact else status in got["status"])
+
     wrong = {s: (table[s]["score"], table[s]["status"]) for s, (score, status) in expected.items()
-             if float(table[s]["score"]) != score or status not in table[s]["status"]}
+             if not as_expected(table[s], score, status)}
     assert not wrong, f"unexpected grades: {wrong}"
     for student in expected:
         assert feedback(course, student)

@@ -60,6 +60,19 @@ TAMPERING = {
     "an attribute of an expression": "[np][0].allclose = len",
     "a shell escape in an assignment": "x = !cat ../../solutions/*",
     "help syntax": "np.allclose?",
+    "getattr under another name": "g = getattr\nd = g(len, '_' * 2 + 'globals' + '_' * 2)",
+    "code run from a string by the standard library": "import timeit\ntimeit.timeit('import numpy', number=1)",
+    "a module reached through another": "import logging\nm = logging.sys.modules",
+    "string formatting reaches attributes": "import string\nf = string.Formatter().get_field",
+    "np.load with allow_pickle by position": "x = np.load('evil.npy', None, True)",
+    "np.load with keywords unpacked": "x = np.load('evil.npy', **{'allow' + '_pickle': True})",
+    "a dunder as a keyword": "X = type('X', (), dict(__eq__=lambda s, o: True))",
+    "a lambda default hides a patch": "def g(x=lambda np: 0):\n    np.allclose = len",
+    "an annotation hides a patch": "def g(x: (lambda np: np)):\n    np.allclose = len",
+    "a comprehension default hides a patch": "def g(x=[0 for np in ()]):\n    np.allclose = len",
+    "match rebinds a name the tests use": "match 0:\n    case len:\n        pass",
+    "match star rebinds a name the tests use": "match [1]:\n    case [*len]:\n        pass",
+    "nnlib's reference behind a list": "import nnlib.activations as a\nref = [a.sigmoid]",
 }
 
 
@@ -80,6 +93,10 @@ HONEST = {
     "math and itertools": "import math\nimport itertools\nfrom functools import reduce",
     "module attributes as values": "def f(x):\n    return x.astype(np.float64), np.pi, isinstance(x, np.ndarray)",
     "a syntax error is left to fail on its own": "def f(:\n    pass",
+    "constants and types imported by name": "from math import pi, inf\nfrom numpy import float64, newaxis\n\n"
+                                            "def area(r):\n    return (pi * r**2).astype(float64)[:, newaxis], inf",
+    "matplotlib inline": "%matplotlib inline\nimport numpy as np",
+    "a continuation line that starts with an operator": "x = (1\n     % 2)\ny = (1\n     != 2)",
 }
 
 
@@ -90,12 +107,20 @@ def test_honest_code_is_not_flagged(source):
 
 @pytest.mark.parametrize("assignment", assignment_names())
 def test_no_solution_or_plausible_wrong_answer_breaks_a_rule(assignment):
-    """The rules must never cost an honest student: every solution and wrong answer passes them."""
+    """The rules must never cost an honest student: every solution and wrong answer passes them,
+    except the wrong answers that call a library instead of computing: their import is refused,
+    and their part scores 0 either way."""
     context = context_of(assignment)
     solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    sources = [*answers_of(solution).values(),
-               *(code for answers in wrong_answers(assignment).values() for _, code in answers)]
-    flagged = {source[:60]: violations(source, context) for source in sources if violations(source, context)}
+    sources = [(label, code) for answers in wrong_answers(assignment).values() for label, code in answers]
+    sources += [("solution", code) for code in answers_of(solution).values()]
+    flagged = {}
+    for label, code in sources:
+        why = violations(code, context)
+        if label.startswith("calls ") and why and all(w.startswith("it imports ") for w in why):
+            continue
+        if why:
+            flagged[f"{label}: {code[:50]}"] = why
     assert not flagged
 
 

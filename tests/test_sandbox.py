@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -40,10 +43,12 @@ attempt("read_config", lambda: open(root + "/nbgrader_config.py").read())
 attempt("write_course", lambda: open(root + "/planted.txt", "w").write("x"))
 attempt("write_submitted", lambda: open(root + "/submitted/probe/{a}/planted.txt", "w").write("x"))
 attempt("write_system", lambda: open("/usr/planted.txt", "w").write("x"))
+attempt("write_root", lambda: open("/planted.txt", "w").write("x"))
+attempt("fill_shared_memory", lambda: open("/dev/shm/big", "wb").write(b"x" * 200 * 2**20))
 attempt("connect_grader_host", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=3))
 attempt("connect_internet", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3))
 attempt("allocate_3_GiB", lambda: bytearray(3 * 2**30))
-attempt("signal_grader", lambda: os.kill({grader_pid}, 0))
+attempt("signal_grader", lambda: os.kill({grader_pid}, 0) if {grader_pid} > 3 else 1 / 0)
 attempt("write_scratch", lambda: open("scratch.txt", "w").write("x"))
 results["course_listing"] = os.listdir(root) if os.path.isdir(root) else []
 results["root_home_listing"] = os.listdir("/root") if os.path.isdir("/root") else []
@@ -53,13 +58,23 @@ results["processes"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit()
 print("RESULTS" + json.dumps(results))
 '''
 
-REFUSED = ["read_solutions", "read_gradebook", "read_other_submission", "read_config", "write_submitted",
-           "write_system", "connect_grader_host", "connect_internet", "allocate_3_GiB", "signal_grader"]
+REFUSED = ["read_solutions", "read_gradebook", "read_other_submission", "read_config", "write_course",
+           "write_submitted", "write_system", "write_root", "fill_shared_memory", "connect_grader_host",
+           "connect_internet", "allocate_3_GiB", "signal_grader"]
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("sandbox"), [ASSIGNMENT])
+def probe():
+    # Not under /tmp, which the sandbox replaces anyway: the course must be hidden by the sandbox's
+    # own choice of what to mount, not by accident.
+    folder = Path(tempfile.mkdtemp(prefix="nbcourse-sandbox-test-", dir="/var/tmp"))
+    try:
+        yield probed(make_course(folder / "course", [ASSIGNMENT]))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def probed(course):
     release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
     solution = nbformat.read(notebook_path(ROOT / "solutions", ASSIGNMENT), as_version=4)
     submit(course, "other", ASSIGNMENT, filled(release, solution))
@@ -79,6 +94,10 @@ def probe(tmp_path_factory):
     return course, json.loads(text.split("RESULTS", 1)[1].splitlines()[0])
 
 
+def test_the_probe_ran_outside_tmp(probe):
+    assert not str(probe[0]).startswith("/tmp")
+
+
 @pytest.mark.parametrize("attempt", REFUSED)
 def test_the_kernel_is_refused(probe, attempt):
     assert probe[1][attempt] != "allowed", f"{attempt} must be refused inside the sandbox"
@@ -93,10 +112,9 @@ def test_the_kernel_can_write_its_scratch_folder_only_and_it_is_thrown_away(prob
 
 
 def test_the_course_folder_is_an_empty_skeleton_inside_the_sandbox(probe):
-    """Only the folders that lead to the scratch copy (and the course's own code) exist there; the probe's
-    planted.txt landed in the sandbox's throwaway /tmp, not in the course (checked above)."""
+    """Only the folders that lead to the scratch copy (and the course's own code) exist there."""
     results = probe[1]
-    skeleton = {"autograded", "nnlib", "nbcourse", ".venv", "planted.txt"}
+    skeleton = {"autograded", "nnlib", "nbcourse", ".venv"}
     assert set(results["course_listing"]) <= skeleton, results["course_listing"]
     assert set(results["root_home_listing"]) <= {".pyenv"}, results["root_home_listing"]
 
