@@ -26,6 +26,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -149,6 +150,7 @@ def record(root: Path, result) -> Status:
     missing = [nb for nb in expected_notebooks(root, assignment)
                if not (root / "submitted" / student / assignment / nb).is_file()]
     autograded = root / "autograded" / student / assignment
+    drop_linked_copies(root / "submitted" / student / assignment, autograded)
     graded = result.success and autograded.is_dir() and any(autograded.glob("*.ipynb"))
     if graded and not missing:
         reason = ""
@@ -162,6 +164,20 @@ def record(root: Path, result) -> Status:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{student}.json").write_text(json.dumps({**asdict(status), "log": log[-20000:]}, indent=1))
     return status
+
+
+def drop_linked_copies(submitted: Path, autograded: Path) -> None:
+    """Delete what nbgrader copied through a submission's symbolic links (a link named data.db to
+    the gradebook arrives in autograded/ as a copy of the gradebook, and from there in feedback/)."""
+    if not submitted.is_dir():
+        return
+    for link in (p for p in submitted.rglob("*") if p.is_symlink()):
+        copy = autograded / link.relative_to(submitted)
+        if copy.is_dir() and not copy.is_symlink():
+            shutil.rmtree(copy, ignore_errors=True)
+        elif copy.exists() or copy.is_symlink():
+            copy.chmod(0o644)
+            copy.unlink()
 
 
 def source_hash(root: Path, name: str) -> str:
@@ -181,7 +197,7 @@ def ensure_in_gradebook(root: Path, names: list[str]) -> None:
     for name in names:
         stamp = root / STATUS_DIR / name / ".released"
         current = f"{source_hash(root, name)} {hashlib.sha256(db.encode()).hexdigest()}"
-        if stamp.is_file() and stamp.read_text() == current:
+        if stamp.is_file() and stamp.read_text() == current and in_gradebook(root, name):
             continue
         for attempt in range(3):  # another machine may be releasing it into a shared gradebook right now
             result = nbgrader(root, "generate_assignment", name, "--force")
@@ -212,6 +228,22 @@ def register_students(root: Path, students: list[str]) -> None:
                     pass
 
 
+def in_gradebook(root: Path, name: str) -> bool:
+    """Does the gradebook know the assignment (it may have been deleted since the last release)?"""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from nbcourse.report import gradebook_url
+
+    url = gradebook_url(root)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return False
+    with Gradebook(url.render_as_string(hide_password=False), course_id="") as gradebook:
+        try:
+            return bool(gradebook.find_assignment(name).notebooks)
+        except MissingEntry:
+            return False
+
+
 def in_slice(student: str, part: tuple[int, int]) -> bool:
     """Is ``student`` in slice K of N? A stable hash: every machine computes the same slices."""
     k, n = part
@@ -225,11 +257,17 @@ def parse_slice(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def job_timeout(root: Path, assignment: str) -> float:
-    """How long one submission may take in all: every code cell at the cell time limit, and start-up."""
+def job_timeout(root: Path, assignment: str, student: str) -> float:
+    """How long one submission may take in all: every code cell (the exercise's, or the student's if
+    more) at the cell time limit, and start-up."""
     cell_limit = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
-    notebooks = (root / "solutions" / assignment).glob("*.ipynb")
-    cells = sum(len(json.loads(p.read_text()).get("cells", [])) for p in notebooks)
+    cells = 0
+    for folder in (root / "solutions" / assignment, root / "submitted" / student / assignment):
+        for path in folder.glob("*.ipynb"):
+            try:
+                cells = max(cells, len(json.loads(path.read_text()).get("cells", [])))
+            except (ValueError, OSError, AttributeError):
+                continue  # not a notebook: it fails fast
     return cell_limit * (cells + 2) + 120
 
 
@@ -250,12 +288,16 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
     ensure_in_gradebook(root, sorted({a for _, a in todo}))
     register_students(root, sorted({s for s, _ in todo}))
     workers = workers or default_workers()
-    timeouts = {a: job_timeout(root, a) for _, a in todo}
+    timeouts = [job_timeout(root, a, s) for s, a in todo]
     print(f"grading {len(todo)} submission(s) with {min(workers, len(todo))} worker(s)"
           + (f", slice {part[0]}/{part[1]}" if part else ""))
     failed = 0
-    for result in grade_all(root, todo, workers, max(timeouts.values())):
-        status = record(root, result)
+    for result in grade_all(root, todo, workers, max(timeouts)):
+        try:
+            status = record(root, result)
+        except Exception as error:  # keep grading the class; this one is reported, not lost
+            status = Status(result.student, result.assignment, False, f"recording the result failed: {error!r}",
+                            result.seconds, [])
         failed += not status.graded
         note = f"; cells not run: {'; '.join(status.not_run)}" if status.not_run else ""
         print(f"{status.assignment} {status.student}: "

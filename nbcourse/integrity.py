@@ -23,9 +23,9 @@ The rules (each names something an honest answer to these exercises never needs)
   :data:`ALLOWED_DUNDERS`; no frame or code attributes (``gi_frame``, ``f_globals``, ...);
 * no assignment to an attribute or item of a module or of a name the locked cells set up
   (``np.allclose = ...``, ``x_train[:] = 0``), no ``np.load(..., allow_pickle=True)``;
-* no rebinding, at the top level or through ``global``, of a name the locked or test
-  cells define or the test cells read (``np``, ``keras``, ``time``, ``isinstance``), except
-  by the same import the notebook already makes;
+* no ``global`` rebinding, inside a function, of a name the tests read (``np``, ``rng``,
+  ``len``); rebinding such a name at the top level is allowed and harmless: the names
+  are put back before each test cell (:func:`protect_trusted_cells`);
 * no use of a name that only the hidden tests define (their helpers and cases).
 """
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import secrets
 import symtable
 import sys
 import types
@@ -43,7 +44,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from nbcourse.preprocessors import is_test_cell
+from nbcourse.preprocessors import GUARD_MARK, is_test_cell
 
 # Answers may import these, and whatever the exercise's own locked cells import (keras in 12_keras).
 # An allowlist, not a denylist: timeit, cProfile, doctest, string.Formatter, logging.sys, ... all
@@ -396,12 +397,38 @@ def violations(source: str, context: Context | None = None) -> list[str]:
     if refused_imports:
         found.insert(0, f"it imports {', '.join(dict.fromkeys(refused_imports))}; answers may import only "
                         f"{', '.join(sorted(allowed))}")
-    for name in sorted(_top_level_bindings(tree) & context.protected):
-        own_import = _imports(tree).get(name)
-        if own_import is not None and own_import == context.imports.get(name):
-            continue  # `import numpy as np` again is harmless
-        add(f"it rebinds {name}, which the exercise's cells and tests rely on")
+    # Top-level rebinding is undone before each test cell (protect_trusted_cells); a function that
+    # rebinds a global while the tests call it is not.
+    declared = {n for node in ast.walk(tree) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    for name in sorted(declared & context.protected):
+        add(f"it rebinds {name} from inside a function (global {name}), which the tests rely on")
     return found
+
+
+def protect_trusted_cells(cells: list, context: Context, nonce: str | None = None) -> None:
+    """Make the names the tests rely on immune to top-level rebinding by the student.
+
+    After each trusted cell, the names it binds that the tests rely on are saved under a
+    name made up for this run (answers cannot find it: ``globals()`` and friends are
+    refused); before each test cell they are put back, and a builtin the student shadowed
+    is unshadowed. So ``rng = ...`` or ``len = ...`` in an answer is harmless to the tests.
+    The added lines end with :data:`GUARD_MARK`; the feedback drops them.
+    """
+    store = f"_nbcourse_{nonce or secrets.token_hex(8)}"
+    unshadow = sorted(n for n in context.protected if n in dir(builtins))
+    for cell in cells:
+        tree = _parse(cell.source)
+        bound = sorted((_top_level_bindings(tree) if tree is not None else set()) & context.protected)
+        lines = []
+        if is_test_cell(cell):
+            lines.append(f"globals().setdefault({store!r}, {{}}); globals().update(globals()[{store!r}]); "
+                         f"[globals().pop(_n, None) for _n in {unshadow!r} if _n not in globals()[{store!r}]]  "
+                         + GUARD_MARK)
+        lines.append(cell.source)
+        if bound:
+            lines.append(f"globals().setdefault({store!r}, {{}}).update("
+                         f"{{_n: globals()[_n] for _n in {bound!r} if _n in globals()}})  {GUARD_MARK}")
+        cell.source = "\n".join(lines)
 
 
 def guarded_source(source: str, reasons: list[str]) -> str:
@@ -427,7 +454,9 @@ class GuardAnswers(NbGraderPreprocessor):
         self.context = Context.from_sources([c.source for c in code if not is_test_cell(c)],
                                             [c.source for c in code if is_test_cell(c)])
         self.flagged: list[str] = []
+        trusted_ids = {id(c) for c in code}
         nb, resources = super().preprocess(nb, resources)
+        protect_trusted_cells([c for c in nb.cells if id(c) in trusted_ids], self.context)
         resources.setdefault("nbcourse", {})["guarded_cells"] = self.flagged
         return nb, resources
 

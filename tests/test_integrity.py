@@ -11,8 +11,8 @@ import pytest
 from conftest import ROOT
 from exercise_tools import answers_of, assignment_names, wrong_answers
 
-from nbcourse.integrity import Context, guarded_source, violations
-from nbcourse.preprocessors import is_test_cell
+from nbcourse.integrity import Context, guarded_source, protect_trusted_cells, violations
+from nbcourse.preprocessors import GUARD_MARK, is_test_cell
 
 
 def context_of(assignment: str) -> Context:
@@ -32,7 +32,6 @@ TAMPERING = {
     "import the checks by another name": "from nbcourse import checks as c",
     "patch builtins": "import builtins\nbuiltins.AssertionError = Exception",
     "builtins through a dunder": "__builtins__['isinstance'] = lambda *a: True",
-    "shadow a builtin the tests use": "def len(x):\n    return 0",
     "hide tracebacks": "get_ipython().showtraceback = lambda *a, **k: None",
     "setattr on a module": "setattr(np, 'allclose', lambda *a, **k: True)",
     "computed getattr": "f = getattr(np, 'all' + 'close')",
@@ -40,8 +39,6 @@ TAMPERING = {
     "frame walking": "def leak():\n    return (x for x in []).gi_frame.f_back.f_globals",
     "globals()": "globals()['np'] = None",
     "exec": "exec('np.allclose = lambda *a, **k: True')",
-    "rebind np": "import math as np",
-    "rebind a module the tests use": "np = None",
     "global rebinding inside a function": "def f():\n    global np\n    np = None",
     "empty a hidden test's cases": "_bp_cases.clear()",
     "replace a hidden reference": "nn_gradients = lambda *a: None",
@@ -70,8 +67,6 @@ TAMPERING = {
     "a lambda default hides a patch": "def g(x=lambda np: 0):\n    np.allclose = len",
     "an annotation hides a patch": "def g(x: (lambda np: np)):\n    np.allclose = len",
     "a comprehension default hides a patch": "def g(x=[0 for np in ()]):\n    np.allclose = len",
-    "match rebinds a name the tests use": "match 0:\n    case len:\n        pass",
-    "match star rebinds a name the tests use": "match [1]:\n    case [*len]:\n        pass",
     "nnlib's reference behind a list": "import nnlib.activations as a\nref = [a.sigmoid]",
 }
 
@@ -122,6 +117,42 @@ def test_no_solution_or_plausible_wrong_answer_breaks_a_rule(assignment):
         if why:
             flagged[f"{label}: {code[:50]}"] = why
     assert not flagged
+
+
+REBINDINGS = {  # allowed: the names are put back before each test cell (next test)
+    "shadow a builtin the tests use": "def len(x):\n    return 0",
+    "rebind np": "import math as np",
+    "rebind a module the tests use": "np = None",
+    "match rebinds a name the tests use": "match 0:\n    case len:\n        pass",
+    "a name of the student's that the tests also use": "rng = np.random.default_rng(0)\nk = 3\nx = [1, 2]",
+}
+
+
+@pytest.mark.parametrize("source", REBINDINGS.values(), ids=REBINDINGS.keys())
+def test_top_level_rebinding_is_allowed(source):
+    assert violations(source, CONTEXT) == []
+
+
+def test_rebinding_is_undone_before_each_test_cell():
+    """Run set-up, a student's rebinding and a test cell in one namespace, as the kernel would."""
+    import nbformat.v4 as v4
+
+    setup = v4.new_code_cell("import numpy as np\ncases = [1, 2, 3]")
+    student = v4.new_code_cell("np = None\ncases = []\n\ndef len(x):\n    return 0")
+    test = v4.new_code_cell("result = (np.sum(cases), len(cases))")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    context = Context.from_sources([setup.source], [test.source])
+    assert {"np", "cases", "len"} <= context.protected
+    protect_trusted_cells([setup, test], context, nonce="x")
+    namespace: dict = {}
+    for cell in (setup, student, test):
+        exec(compile(cell.source, "<cell>", "exec"), namespace)
+    assert namespace["result"] == (6, 3)
+    assert all(line.endswith(GUARD_MARK) for line in test.source.splitlines() if "_nbcourse_x" in line)
+
+
+def test_a_global_rebinding_inside_a_function_is_refused():
+    assert violations("def f():\n    global np\n    np = None", CONTEXT)
 
 
 def test_a_guarded_cell_raises_names_the_rule_and_keeps_the_code():
