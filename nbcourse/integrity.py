@@ -92,15 +92,14 @@ def _module_passed_as_value(name: ast.Name, bound: tuple[str, bool], parents: di
 
 
 def _is_loaded_module(dotted: str) -> bool:
-    """Is ``dotted`` a module, judged from what this (trusted) process has imported: a student's
-    cell must not make the grader import anything."""
+    """Is ``dotted`` a module, judged from the packages this (trusted) process has imported: a
+    student's cell must not make the grader import a package it names."""
     top, *rest = dotted.lstrip(".").split(".")
     obj = sys.modules.get(top)
     for attr in rest:
-        if obj is None:
+        if not isinstance(obj, types.ModuleType):
             return False
-        obj = sys.modules.get(f"{obj.__name__}.{attr}") if isinstance(obj, types.ModuleType) else None
-        obj = obj if obj is not None else getattr(sys.modules.get(dotted.rsplit(".", 1)[0]), attr, None)
+        obj = sys.modules.get(f"{obj.__name__}.{attr}") or getattr(obj, attr, None)
     return isinstance(obj, types.ModuleType)
 
 
