@@ -193,7 +193,9 @@ def ensure_in_gradebook(root: Path, names: list[str]) -> None:
 
     Skipped when this machine already did it for the same solutions/ and gradebook.
     """
-    db = os.environ.get("NNCOURSE_DB_URL", "sqlite:///gradebook.db")
+    from nbcourse.report import gradebook_url
+
+    db = gradebook_url(root).render_as_string(hide_password=False)
     for name in names:
         stamp = root / STATUS_DIR / name / ".released"
         current = f"{source_hash(root, name)} {hashlib.sha256(db.encode()).hexdigest()}"

@@ -275,23 +275,29 @@ class Context:
     protected: set[str] = field(default_factory=set)         # read by the tests: answers may not rebind it
 
     @classmethod
+    def from_cells(cls, trusted: list) -> Context:
+        """From a notebook's trusted code cells: locked set-up cells and test cells."""
+        return cls.from_sources([c.source for c in trusted if not is_test_cell(c)],
+                                [c.source for c in trusted if is_test_cell(c)])
+
+    @classmethod
     def from_sources(cls, setup: list[str], tests: list[str]) -> Context:
         context = cls()
         test_bound: set[str] = set()
         relied_on: set[str] = set()  # what a test cell reads without setting it itself
         for source in setup:
-            tree = _parse(source)
+            _, tree = _parse(source)
             if tree is not None:
                 context.setup_names |= _top_level_bindings(tree)
                 context.imports.update(_imports(tree))
                 tops = {dotted.lstrip(".").split(".")[0] for dotted, _ in _imports(tree).values()}
                 context.setup_modules |= tops - NEVER_IMPORTS
         for source in tests:
-            tree = _parse(source)
+            python, tree = _parse(source)
             if tree is not None:
                 bound = _top_level_bindings(tree)
                 test_bound |= bound
-                relied_on |= _relied_on(tree, _as_python(source))
+                relied_on |= _relied_on(tree, python)
                 context.imports.update(_imports(tree))
         known = context.setup_names | test_bound | set(dir(builtins))
         context.protected = relied_on & known
@@ -299,11 +305,13 @@ class Context:
         return context
 
 
-def _parse(source: str) -> ast.Module | None:
+def _parse(source: str) -> tuple[str, ast.Module | None]:
+    """The code IPython will run for ``source``, and its tree (None: it fails on its own when it runs)."""
+    python = _as_python(source)
     try:
-        return ast.parse(_as_python(source))
+        return python, ast.parse(python)
     except SyntaxError:
-        return None  # it fails on its own when it runs, before doing anything
+        return python, None
 
 
 def _as_python(source: str) -> str:
@@ -322,14 +330,13 @@ def violations(source: str, context: Context | None = None) -> list[str]:
     context = context or Context()
     found: list[str] = []
     source = MATPLOTLIB_MAGIC.sub("", source)  # the one magic a plotting answer may carry, harmless
-    python = _as_python(source)
+    python, tree = _parse(source)
     if "get_ipython" in python and "get_ipython" not in source:
         found.append("it uses an IPython magic, a shell command (!) or help (?)")
-    tree = _parse(source)
     if tree is None:
         return found  # a syntax error fails on its own when the cell runs
     modules = {**context.imports, **_imports(tree)}
-    global_nodes = _global_nodes(tree, _as_python(source))
+    global_nodes = _global_nodes(tree, python)
 
     def shared(node: ast.AST) -> str | None:
         """The notebook-level name an attribute or item store changes, when the tests use it."""
@@ -416,7 +423,7 @@ def protect_trusted_cells(cells: list, context: Context, nonce: str | None = Non
     store = f"_nbcourse_{nonce or secrets.token_hex(8)}"
     unshadow = sorted(n for n in context.protected if n in dir(builtins))
     for cell in cells:
-        tree = _parse(cell.source)
+        _, tree = _parse(cell.source)
         bound = sorted((_top_level_bindings(tree) if tree is not None else set()) & context.protected)
         lines = []
         if is_test_cell(cell):
@@ -450,8 +457,7 @@ class GuardAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         self.trusted = self._trusted_sources(resources)
         code = [c for c in nb.cells if c.cell_type == "code" and self._is_trusted(c)]
-        self.context = Context.from_sources([c.source for c in code if not is_test_cell(c)],
-                                            [c.source for c in code if is_test_cell(c)])
+        self.context = Context.from_cells(code)
         self.flagged: list[str] = []
         trusted_ids = {id(c) for c in code}
         nb, resources = super().preprocess(nb, resources)

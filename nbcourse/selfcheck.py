@@ -88,8 +88,7 @@ def refused_answers(notebook) -> dict[str, str]:
 
     code = [c for c in notebook.cells if c.cell_type == "code"]
     trusted = [c for c in code if meta(c).get("locked") or is_test_cell(c)]
-    context = Context.from_sources([c.source for c in trusted if not is_test_cell(c)],
-                                   [c.source for c in trusted if is_test_cell(c)])
+    context = Context.from_cells(trusted)
     refused = {}
     for cell in code:
         if meta(cell).get("solution"):

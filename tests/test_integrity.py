@@ -12,14 +12,13 @@ from conftest import ROOT
 from exercise_tools import answers_of, assignment_names, wrong_answers
 
 from nbcourse.integrity import Context, guarded_source, protect_trusted_cells, violations
-from nbcourse.preprocessors import GUARD_MARK, is_test_cell
+from nbcourse.preprocessors import GUARD_MARK
 
 
 def context_of(assignment: str) -> Context:
     notebook = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("solution")]
-    return Context.from_sources([c.source for c in code if not is_test_cell(c)],
-                                [c.source for c in code if is_test_cell(c)])
+    return Context.from_cells(code)
 
 
 CONTEXT = context_of("03_backpropagation")
