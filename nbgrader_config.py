@@ -1,6 +1,7 @@
 """nbgrader configuration: this repository is the course directory.
 
-    solutions/<assignment>/<notebook>.ipynb   source (solutions and hidden tests; instructors only)
+    solutions/<assignment>/<notebook>.ipynb   source (solutions; instructors only)
+    hidden_tests/<assignment>.py               the graded parts' checks, run by the grader (instructors only)
     exercises/<assignment>/<notebook>.ipynb   release (what students get; generated, committed)
     submitted/<student>/<assignment>/          collected submissions            (git-ignored)
     autograded/, feedback/, gradebook.db       nbgrader's results and gradebook (git-ignored)
@@ -8,8 +9,9 @@
 Two settings an instructor may change without editing this file:
   NNCOURSE_DB_URL    the gradebook (default: sqlite:///gradebook.db; e.g. postgresql://host/course)
   NNCOURSE_TIMEOUT   seconds one cell may run while autograding (default: 60)
-  NNCOURSE_MEMORY_MB, NNCOURSE_CPU_SECONDS, NNCOURSE_SANDBOX   the kernel sandbox (nbcourse/sandbox.py)
-  NNCOURSE_ANSWER_RULES=off   run student cells even when they break the answer rules (nbcourse/integrity.py)
+  NNCOURSE_MEMORY_MB, NNCOURSE_CPU_SECONDS, NNCOURSE_PROCESSES, NNCOURSE_CPUS, NNCOURSE_SANDBOX
+                     the kernel sandbox (nbcourse/sandbox.py)
+  NNCOURSE_SECRET    the secret the hidden tests' cases are drawn from (default: hidden_tests/.secret)
 """
 
 import os
@@ -28,7 +30,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from nbcourse.integrity import GuardAnswers
+from nbcourse.feedback import FeedbackExporter, LinkBookSections, NameParts, NoteUngradedChecks
 from nbcourse.preprocessors import (
     DropEmptyNbgraderMetadata,
     DropExecutionTags,
@@ -36,7 +38,7 @@ from nbcourse.preprocessors import (
     StderrAsStdout,
     StripHiddenTests,
 )
-from nbcourse.sandbox import SandboxedExecute
+from nbcourse.trusted import TrustedExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -63,16 +65,24 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 c.Execute.timeout = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
-c.GuardAnswers.enabled = os.environ.get("NNCOURSE_ANSWER_RULES", "on").lower() != "off"
+# A cell whose outputs stop coming (a kernel that used up its process limit, say) goes on to the next
+# cell instead of failing the whole notebook; its processes are killed after it (nbcourse/sandbox.py).
+c.Execute.raise_on_iopub_timeout = False
+c.TrustedExecute.hidden_tests = os.path.join(c.CourseDirectory.root, "hidden_tests")
 # Output beyond these is cut (nbgrader's LimitOutput counts lines, LimitOutputSize characters).
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
-# Answers that would change how the tests run are not run (nbcourse/integrity.py); kernels run in a
-# sandbox (nbcourse/sandbox.py); warnings and library log lines must not zero a correct answer
-# (nbgrader scores stderr as failure).
+# The kernel runs the student's cells in a sandbox (nbcourse/sandbox.py); each graded part is checked
+# in the grader's own process, from plain data (nbcourse/trusted.py); warnings and library log lines
+# must not zero a correct answer (nbgrader scores stderr as failure).
 c.Autograde.autograde_preprocessors = [
-    GuardAnswers, SandboxedExecute, StderrAsStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    TrustedExecute, StderrAsStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     LimitOutputSize, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
-# Feedback keeps each failure's message and drops the hidden tests' code.
-c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback keeps each failure's message and drops the hidden tests' code. The page names each part, links
+# "See the chapter ..." to the book (NNCOURSE_BOOK_URL, default: the local build _build/html), says the
+# check cells were not run, and loads nothing from the network: formulas are MathML (nbcourse/feedback.py).
+c.GenerateFeedback.exporter_class = FeedbackExporter
+c.GenerateFeedback.preprocessors = [
+    GetGrades, StripHiddenTests, NameParts, NoteUngradedChecks, LinkBookSections, CSSHTMLHeaderPreprocessor,
+]

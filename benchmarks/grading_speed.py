@@ -17,8 +17,8 @@ in turn, in this one run:
     a pool of N long-lived worker processes, one submission at a time each.
 
 Both read the course's own nbgrader_config.py (so both run kernels in the sandbox and check
-the answer rules), in the same environment: the venv's bin first on PATH (nbgrader runs
-``alembic`` from there), OMP_NUM_THREADS=1 as in the Makefile, each course's own SQLite
+each part in the trusted grader, nbcourse/trusted.py), in the same environment: the venv's
+bin first on PATH (nbgrader runs ``alembic`` from there), OMP_NUM_THREADS=1 as in the Makefile, each course's own SQLite
 gradebook. ``nbgrader generate_assignment`` runs in both courses before the clocks start,
 so neither time includes it. Printed: notebooks graded per minute by each, their ratio
 (ours / sequential; target >= 1.8x on 2 cores), and whether the grades are identical: the
@@ -28,7 +28,14 @@ could not be graded at all (no autograded notebook). Exit status 1 if they diffe
 Each contender takes minutes, so each runs once, not best-of-several as in train_speed.py:
 the load average is printed around each run, to tell a disturbed measurement.
 
+``--neighbours`` measures something else: the seconds an honest submission takes to grade
+beside a submission whose cell keeps four busy child processes running and one that forks
+until its process limit, against its seconds alone (target: at most 1.5 times). Each
+submission's seconds are nbcourse's own (grading/<assignment>/<student>.json), measured in
+one run of each, three workers so that all three are graded at once.
+
     .venv/bin/python benchmarks/grading_speed.py [--students 100] [--workers N] [--keep]
+    .venv/bin/python benchmarks/grading_speed.py --neighbours [--repeats 3]
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the exercise tests' helpers build scratch courses
 
-from exercise_tools import filled, make_course, notebook_path, submit, wrong_answers  # noqa: E402
+from exercise_tools import answers_of, filled, make_course, notebook_path, submit, wrong_answers  # noqa: E402
 
 ASSIGNMENTS = ("02_forward_propagation", "06_activation_functions", "07_loss_functions")
 KERNEL_CRASH = ("import numpy as np\n\n"
@@ -128,10 +135,7 @@ def nbgrader(*args: str) -> list[str]:
 
 
 def generate_assignments(course: Path, env: dict[str, str]) -> None:
-    for assignment in ASSIGNMENTS:
-        _, result = run(nbgrader("generate_assignment", assignment, "--force"), course, env)
-        if result.returncode != 0:
-            raise SystemExit(f"generate_assignment {assignment} failed in {course}:\n{result.stderr[-3000:]}")
+    generate_assignments_for(course, env, list(ASSIGNMENTS))
 
 
 def mark_released(course: Path, env: dict[str, str]) -> list[Path]:
@@ -140,7 +144,7 @@ def mark_released(course: Path, env: dict[str, str]) -> list[Path]:
     ``nbcourse autograde`` runs generate_assignment itself unless grading/<assignment>/.released says this
     gradebook already has the current solutions; its own ``ensure_in_gradebook`` writes that stamp.
     """
-    code = ("import sys\nfrom pathlib import Path\nfrom nbcourse.cli import ensure_in_gradebook\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom nbcourse.gradebook import ensure_in_gradebook\n"
             "ensure_in_gradebook(Path.cwd(), sys.argv[1:])\n")
     _, result = run([sys.executable, "-c", code, *ASSIGNMENTS], course, env)
     if result.returncode != 0:
@@ -211,16 +215,69 @@ def why(course: Path, key: Key) -> str:
     return ""
 
 
+BUSY = ("import os\nimport time\n\nfor _ in range(4):\n    if os.fork() == 0:\n"
+        "        os.execv('/bin/sh', ['sh', '-c', 'while :; do :; done'])\ntime.sleep(20)\n")
+BOMB = ("import os\n\nfor _ in range(5000):\n    try:\n        if os.fork() == 0:\n"
+        "            os.execv('/bin/sleep', ['sleep', '600'])\n    except OSError:\n        pass\n")
+
+
+def neighbours(scratch: Path, env: dict[str, str], repeats: int) -> int:
+    """Seconds of an honest submission beside a busy and a forking one, against alone."""
+    assignment = "02_forward_propagation"
+    release_and_solution = None
+    ratios = []
+    for repeat in range(repeats):
+        times = {}
+        for setting, others in (("alone", {}), ("beside", {"busy": BUSY, "bomb": BOMB})):
+            course = scratch / f"neighbours-{repeat}-{setting}"
+            make_course(course, [assignment])
+            if release_and_solution is None:
+                release_and_solution = (nbformat.read(notebook_path(course / "exercises", assignment), as_version=4),
+                                        nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4))
+            release, solution = release_and_solution
+            submit(course, "honest", assignment, filled(release, solution))
+            for student, code in others.items():
+                answer = answers_of(solution)["sigmoid_answer"]
+                submit(course, student, assignment, filled(release, solution, {"sigmoid_answer": code + answer}))
+            generate_assignments_for(course, env, [assignment])
+            _, result = run([sys.executable, "-m", "nbcourse", "autograde", "--workers", "3"], course, env)
+            if result.returncode != 0:
+                raise SystemExit(f"nbcourse autograde failed:\n{tail(result)}")
+            status = json.loads((course / "grading" / assignment / "honest.json").read_text())
+            times[setting] = status["seconds"]
+        ratios.append(times["beside"] / times["alone"])
+        print(f"    run {repeat + 1}: honest alone {times['alone']:.1f} s, beside a busy and a forking "
+              f"submission {times['beside']:.1f} s: {ratios[-1]:.2f}x ({load()})")
+    print(f"honest submission beside busy and forking neighbours: {min(ratios):.2f}x at best, "
+          f"{max(ratios):.2f}x at worst of {repeats} (target <= 1.5x)")
+    return 0
+
+
+def generate_assignments_for(course: Path, env: dict[str, str], names: list[str]) -> None:
+    for assignment in names:
+        _, result = run(nbgrader("generate_assignment", assignment, "--force"), course, env)
+        if result.returncode != 0:
+            raise SystemExit(f"generate_assignment {assignment} failed in {course}:\n{result.stderr[-3000:]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--workers", type=int, default=cores(), help="nbcourse's worker processes (default: cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
+    parser.add_argument("--neighbours", action="store_true",
+                        help="measure an honest submission beside forking ones instead (see above)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of --neighbours")
     args = parser.parse_args()
 
     env = environment()
     scratch = Path(tempfile.mkdtemp(prefix="grading_speed_"))
+    if args.neighbours:
+        try:
+            return neighbours(scratch, env, args.repeats)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     print(f"{cores()} cores available (os.cpu_count() = {os.cpu_count()}), OMP_NUM_THREADS={env['OMP_NUM_THREADS']}, "
           f"scratch {scratch}")
     try:

@@ -1,33 +1,113 @@
-"""What hidden tests call: compare a student's function with a reference, name known mistakes.
+"""What hidden tests are made of: graded parts, a student's functions as the grader sees them,
+and comparison with a reference that names known mistakes.
 
-A hidden test hands :func:`check_function` the student's function, nnlib's reference,
-seeded inputs, and the plausible wrong versions of the reference (:class:`Mistake`).
-When the student's output differs from the reference but equals what a known mistake
-produces, the failure message names that mistake and the chapter section that
-explains it, instead of only printing two arrays.
+The hidden tests of an assignment are a module, ``hidden_tests/<assignment>.py``, that runs
+in the trusted grader, never in the student's kernel. It lists its graded parts::
 
-Nothing here writes to stderr: the student's code runs with NumPy's warnings silenced,
-since nbgrader scores a test cell 0 when anything reaches stderr.
+    PARTS = [Part("updates_test", check_updates), ...]      # the test cell's grade_id, its check
+
+and each check receives a :class:`Student` (the student's kernel, reached through plain data
+only, see nbcourse/harness.py) and a ``numpy.random.Generator`` seeded from the course secret,
+the student and the assignment: it draws its cases from it, beside fixed edge cases.
+
+:func:`check_function` compares ``student.function(name)`` with nnlib's reference on those
+cases. When the student's output differs from the reference but equals what a known
+mistake produces (:class:`Mistake`), the failure message names that mistake and the chapter
+section that explains it, instead of only printing two arrays.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import inspect
-import types
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-# A function that calls one of these instead of computing the answer earns no points.
-FORBIDDEN_MODULES = ("nnlib", "tensorflow", "keras", "torch", "scipy", "sklearn", "jax")
+from nbcourse.harness import KernelChannel, Outcome
 
 
 class CheckFailed(AssertionError):
     """A hidden test failed; the message is written for the student."""
+
+
+class StudentError(Exception):
+    """The student's code raised, or returned something that is not data."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(f"{outcome.raised}: {outcome.message}")
+        self.outcome = outcome
+
+    def describe(self, call: str) -> str:
+        if self.outcome.raised == "NotImplementedError":
+            return f"{call.split('(')[0]} is not implemented yet"
+        if self.outcome.raised == "NotData":
+            return f"{call}: {self.outcome.message}"
+        return f"{call} raised {self.outcome.raised}: {self.outcome.message}"
+
+
+class Student:
+    """The student's kernel as one graded part's check sees it: functions that take and return data.
+
+    Every call shares the part's time budget; nothing of the grader's (references, seeds,
+    expected values) goes to the kernel but the inputs of the call.
+    """
+
+    def __init__(self, channel: KernelChannel, seconds: float):
+        self.channel = channel
+        self.budget = seconds
+        self.used = 0.0  # seconds the student's code has taken so far (the grader's own work is not counted)
+
+    def _remaining(self) -> float:
+        return max(self.budget - self.used, 0.5)
+
+    @property
+    def deadline(self) -> float:
+        """When the part's time would run out if the student's code ran from now on (time.monotonic())."""
+        return time.monotonic() + self._remaining()
+
+    def _call(self, *args, **kwargs) -> Outcome:
+        start = time.monotonic()
+        try:
+            return self.channel.call(*args, timeout=self._remaining(), **kwargs)
+        finally:
+            self.used += time.monotonic() - start
+
+    def function(self, name: str, substitutes: dict[str, Callable] | None = None) -> Callable:
+        """``name`` in the student's notebook, as a function of plain data: it returns the value or
+        raises :class:`StudentError`. ``substitutes`` maps names of the student's answers to other
+        parts to references, served by the grader while this function runs (nbcourse/harness.py)."""
+
+        def call(*args):
+            outcome = self._call(name, args, substitutes=substitutes)
+            if not outcome.ok:
+                raise StudentError(outcome)
+            return outcome.value
+
+        call.__name__ = name
+        return call
+
+    def run(self, driver: str, substitutes: dict[str, Callable] | None = None, **names) -> tuple[object, float]:
+        """Run kernel-side ``driver`` code (it sees ``student``, the notebook's names, ``np``, and
+        ``names``; it sets ``result``); return (result, seconds) or raise :class:`StudentError`.
+        ``substitutes`` as for :meth:`function`."""
+        outcome = self._call(None, names, driver=driver, substitutes=substitutes)
+        if not outcome.ok:
+            raise StudentError(outcome)
+        return outcome.value, outcome.seconds
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded part: the grade_id of its test cell, and its check ``check(student, rng)``, which
+    raises :class:`CheckFailed` (or returns a line to show when it passes). ``seconds`` is the time
+    the student's code may take in all for this part (default: NNCOURSE_TIMEOUT)."""
+
+    grade_id: str
+    check: Callable[[Student, np.random.Generator], str | None]
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +120,8 @@ class Mistake:
 
 
 def _describe(value, limit: int = 6) -> str:
+    if isinstance(value, np.random.Generator):
+        return "a numpy Generator"
     if isinstance(value, np.ndarray):
         if value.size <= limit:
             return np.array2string(value, precision=6, separator=", ")
@@ -85,9 +167,15 @@ def difference(got, expected, rtol: float, atol: float) -> str | None:
         return f"got non-finite values (nan or inf): {_describe(got_array)}; expected {_describe(expected_array)}"
     if not np.allclose(got_array, expected_array, rtol=rtol, atol=atol):
         with np.errstate(all="ignore"):
-            largest = float(np.nanmax(np.abs(got_array - expected_array))) if got_array.size else 0.0
+            gaps = np.abs(got_array - expected_array)
+            largest = float(np.nanmax(gaps)) if got_array.size else 0.0
+        where = ""
+        if got_array.size > 6:  # the arrays are not shown: show where they differ most
+            index = np.unravel_index(int(np.nanargmax(np.where(np.isnan(gaps), np.inf, gaps))), got_array.shape)
+            spot = ", ".join(str(int(i)) for i in index)
+            where = f"; at [{spot}] expected {expected_array[index]:.6g}, got {got_array[index]:.6g}"
         return (f"expected {_describe(expected_array)}, got {_describe(got_array)} "
-                f"(largest difference {largest:.3g})")
+                f"(largest difference {largest:.3g}{where})")
     return None
 
 
@@ -105,100 +193,21 @@ def matches(got, expected, rtol: float, atol: float) -> bool:
         np.allclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def _referenced_objects(function: Callable, depth: int = 3, skip: frozenset = frozenset()):
-    """The global objects a function's code refers to, following the student's own helpers
-    (but not the names in ``skip``: answers to other parts, which are checked on their own)."""
-    if depth < 0 or not isinstance(function, types.FunctionType):
-        return
-    codes = [function.__code__]
-    while codes:
-        code = codes.pop()
-        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        for name in code.co_names:
-            if name in function.__globals__:
-                if name in skip:
-                    continue
-                obj = function.__globals__[name]
-                yield name, obj
-                if isinstance(obj, types.FunctionType) and obj.__module__ == function.__module__:
-                    yield from _referenced_objects(obj, depth - 1, skip)
-
-
-def forbidden_library(function: Callable, forbidden: Iterable[str] = FORBIDDEN_MODULES,
-                      skip: Iterable[str] = ()) -> str | None:
-    """The name of a library ``function`` calls instead of computing the answer, or None."""
-    forbidden = tuple(forbidden)
-
-    def library(obj) -> str | None:
-        module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
-        if isinstance(module, str):
-            top = module.split(".")[0]
-            if top in forbidden:
-                return top
-        return None
-
-    for name, obj in _referenced_objects(function, skip=frozenset(skip)):
-        found = library(obj)
-        if found:
-            return f"{found} (through {name!r})"
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        return None
-    for module in forbidden:
-        if f"import {module}" in source or f"from {module}" in source:
-            return module
-    return None
-
-
-@contextlib.contextmanager
-def _substituted(function: Callable, substitutes: dict[str, Callable]):
-    """Temporarily rebind names in the function's globals (the notebook's namespace)."""
-    namespace = getattr(function, "__globals__", {})
-    saved = {name: namespace[name] for name in substitutes if name in namespace}
-    namespace.update(substitutes)
-    try:
-        yield
-    finally:
-        for name in substitutes:
-            if name in saved:
-                namespace[name] = saved[name]
-            else:
-                namespace.pop(name, None)
-
-
 def check_function(student: Callable, reference: Callable, cases: Iterable[Sequence], *, name: str,
-                   mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-9,
-                   forbidden: Iterable[str] = FORBIDDEN_MODULES,
-                   substitutes: dict[str, Callable] | None = None) -> None:
+                   mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-9) -> None:
     """Raise :class:`CheckFailed` unless ``student(*args)`` matches ``reference(*args)`` for every case.
 
-    Each function gets its own deep copy of the arguments, so an answer that changes its
-    inputs in place cannot change what the reference sees. ``substitutes`` maps the names
-    of the student's answers to earlier parts (``{"sigmoid": nnlib's sigmoid}``) to correct
-    versions, used while this part is checked: every part is graded on its own, so a
-    mistake costs only the part where it is made.
+    ``student`` is :meth:`Student.function`'s proxy (or any function of data). The reference
+    and the mistakes each get their own deep copy of the arguments, in the grader's process.
     """
-    if not callable(student):
-        raise CheckFailed(f"{name} is not a function: define it in the answer cell above")
-    substitutes = substitutes or {}
-    library = forbidden_library(student, forbidden, skip=substitutes)
-    if library:
-        raise CheckFailed(
-            f"{name} calls {library} instead of computing the answer: write it with NumPy only"
-        )
     for args in cases:
         args = tuple(args)
-        expected = reference(*_copy_args(args))
+        call = f"{name}{_describe(args)}"
+        expected = run_quietly(reference, _copy_args(args))
         try:
-            with _substituted(student, substitutes):
-                got = run_quietly(student, _copy_args(args))
-        except NotImplementedError:
-            raise CheckFailed(f"{name} is not implemented yet") from None
-        except Exception as error:  # the student's bug, reported with its inputs
-            raise CheckFailed(
-                f"{name}{_describe(args)} raised {type(error).__name__}: {error}"
-            ) from None
+            got = student(*_copy_args(args))
+        except StudentError as error:
+            raise CheckFailed(error.describe(call)) from None
         why = difference(got, expected, rtol, atol)
         if why is None:
             continue
@@ -209,5 +218,5 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Seque
                 continue
             if matches(got, wrong, rtol, atol):
                 hint = f" {mistake.hint}" if mistake.hint else ""
-                raise CheckFailed(f"{name}{_describe(args)}: it looks like {mistake.name}.{hint}")
-        raise CheckFailed(f"{name}{_describe(args)}: {why}")
+                raise CheckFailed(f"{call}: it looks like {mistake.name}.{hint}")
+        raise CheckFailed(f"{call}: {why}")

@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import html
 import io
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 import zlib
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-STATUS_DIR = "grading"  # grading/<assignment>/<student>.json: how each submission's grading went
+from nbcourse.gradebook import ensure_in_gradebook, log_tail, nbgrader, register_students
+from nbcourse.preprocessors import is_test_cell
+from nbcourse.status import STATUS_DIR, Status, read_all
 
 
 def course_root(start: Path | None = None) -> Path:
@@ -44,17 +41,6 @@ def course_root(start: Path | None = None) -> Path:
         if (folder / "nbgrader_config.py").is_file():
             return folder
     raise SystemExit("no nbgrader_config.py here or above: run this inside the course directory")
-
-
-def nbgrader(root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in the course directory and capture what it says.
-
-    The environment's bin folder goes first on PATH: nbgrader runs ``alembic`` from there.
-    """
-    bin_folder = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_folder + os.pathsep + os.environ.get("PATH", "")}
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True,
-                          text=True, timeout=timeout, env=env)
 
 
 def assignments(root: Path, names: list[str] | None) -> list[str]:
@@ -77,23 +63,11 @@ def release(root: Path, names: list[str] | None = None) -> int:
         print(f"{name}: {'released' if result.returncode == 0 else 'FAILED'}")
         if result.returncode != 0:
             failed += 1
-            print(_log_tail(result), file=sys.stderr)
+            print(log_tail(result), file=sys.stderr)
     return 1 if failed else 0
 
 
 # ---- autograde -------------------------------------------------------------------------
-
-@dataclass
-class Status:
-    """How grading one submission went, kept in grading/<assignment>/<student>.json."""
-
-    student: str
-    assignment: str
-    graded: bool
-    reason: str
-    seconds: float
-    not_run: list[str]  # cells of the student's that broke the answer rules (nbcourse/integrity.py)
-
 
 # What nbgrader's log says, and what the student should read instead.
 REASONS = [
@@ -123,10 +97,6 @@ def explain(log: str) -> str:
     return "grading failed; the instructor has the details in grading/"
 
 
-def _log_tail(result: subprocess.CompletedProcess, lines: int = 30) -> str:
-    return "\n".join((result.stdout + result.stderr).strip().splitlines()[-lines:])
-
-
 def submissions(root: Path, names: list[str], students: list[str] | None) -> list[tuple[str, str]]:
     found = []
     submitted = root / "submitted"
@@ -141,10 +111,28 @@ def expected_notebooks(root: Path, assignment: str) -> list[str]:
     return sorted(p.name for p in (root / "solutions" / assignment).glob("*.ipynb"))
 
 
-NOT_RUN = re.compile(r"cell \d+ not run: (.*)")
+def ungraded_parts(autograded: Path) -> dict[str, str]:
+    """{grade_id: why} for the parts whose grade the grader could not compute (trusted.py says so in the
+    cell's output): the grade row and the report name them, never a silent 0."""
+    import nbformat
+
+    from nbcourse.trusted import NOT_GRADED
+
+    found = {}
+    for path in autograded.glob("*.ipynb"):
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except Exception:
+            continue
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                text = str(output.get("evalue", ""))
+                if output.get("output_type") == "error" and text.startswith(NOT_GRADED):
+                    found[cell.metadata.get("nbgrader", {}).get("grade_id", "?")] = text
+    return found
 
 
-def record(root: Path, result) -> Status:
+def record(root: Path, result, tests: str) -> Status:
     """Turn a worker's result into the submission's status, and keep it in grading/."""
     student, assignment, log = result.student, result.assignment, result.log
     missing = [nb for nb in expected_notebooks(root, assignment)
@@ -159,10 +147,8 @@ def record(root: Path, result) -> Status:
     else:
         reason = explain(log)
     status = Status(student, assignment, graded and not missing, reason, result.seconds,
-                    sorted(set(NOT_RUN.findall(log))))
-    folder = root / STATUS_DIR / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{student}.json").write_text(json.dumps({**asdict(status), "log": log[-20000:]}, indent=1))
+                    ungraded_parts(autograded) if graded else {}, tests, log)
+    status.write(root)
     return status
 
 
@@ -180,72 +166,6 @@ def drop_linked_copies(submitted: Path, autograded: Path) -> None:
             copy.unlink()
 
 
-def source_hash(root: Path, name: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted((root / "solutions" / name).rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def ensure_in_gradebook(root: Path, names: list[str]) -> None:
-    """nbgrader autograde needs each assignment's cells in the gradebook; generate_assignment puts them there.
-
-    Skipped when this machine already did it for the same solutions/ and gradebook.
-    """
-    from nbcourse.report import gradebook_url
-
-    db = gradebook_url(root).render_as_string(hide_password=False)
-    for name in names:
-        stamp = root / STATUS_DIR / name / ".released"
-        current = f"{source_hash(root, name)} {hashlib.sha256(db.encode()).hexdigest()}"
-        if stamp.is_file() and stamp.read_text() == current and in_gradebook(root, name):
-            continue
-        for attempt in range(3):  # another machine may be releasing it into a shared gradebook right now
-            result = nbgrader(root, "generate_assignment", name, "--force")
-            if result.returncode == 0:
-                break
-            time.sleep(2 * (attempt + 1))
-        else:
-            raise SystemExit(f"could not prepare {name} in the gradebook:\n{_log_tail(result)}")
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(current)
-
-
-def register_students(root: Path, students: list[str]) -> None:
-    """Put every student in the gradebook before the workers start: nbgrader creates a missing
-    student by reading then inserting, so two workers starting on one new student's two
-    assignments both insert, and one fails (UNIQUE constraint failed: student.id)."""
-    from nbgrader.api import Gradebook, InvalidEntry
-
-    from nbcourse.report import gradebook_url
-
-    with Gradebook(gradebook_url(root).render_as_string(hide_password=False), course_id="") as gradebook:
-        known = {student.id for student in gradebook.students}
-        for student in students:
-            if student not in known:
-                try:
-                    gradebook.add_student(student)
-                except InvalidEntry:  # another machine added it a moment ago (nbgrader has rolled back)
-                    pass
-
-
-def in_gradebook(root: Path, name: str) -> bool:
-    """Does the gradebook know the assignment (it may have been deleted since the last release)?"""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from nbcourse.report import gradebook_url
-
-    url = gradebook_url(root)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        return False
-    with Gradebook(url.render_as_string(hide_password=False), course_id="") as gradebook:
-        try:
-            return bool(gradebook.find_assignment(name).notebooks)
-        except MissingEntry:
-            return False
-
-
 def in_slice(student: str, part: tuple[int, int]) -> bool:
     """Is ``student`` in slice K of N? A stable hash: every machine computes the same slices."""
     k, n = part
@@ -259,18 +179,70 @@ def parse_slice(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def job_timeout(root: Path, assignment: str, student: str) -> float:
-    """How long one submission may take in all: every code cell (the exercise's, or the student's if
-    more) at the cell time limit, and start-up."""
-    cell_limit = int(os.environ.get("NNCOURSE_TIMEOUT", "60"))
-    cells = 0
-    for folder in (root / "solutions" / assignment, root / "submitted" / student / assignment):
-        for path in folder.glob("*.ipynb"):
+def job_timeout(root: Path, assignment: str) -> float:
+    """How long one submission may take in all, from the exercise alone (its hidden tests' budgets and
+    the time its cells may take), not from what the student submitted: start-up included."""
+    from nbcourse.trusted import job_seconds
+
+    return job_seconds(root / "hidden_tests", assignment, float(os.environ.get("NNCOURSE_TIMEOUT", "60"))) + 120
+
+
+def preflight(root: Path, names: list[str]) -> None:
+    """Grade each assignment's solution in the sandbox before grading the class: anything but full
+    marks (a broken environment, a course copied away from its packages) stops grading, with why."""
+    import nbformat
+
+    from nbcourse.trusted import grade_notebook
+
+    own = root / "nnlib"
+    if own.is_dir():
+        import nnlib
+
+        used = Path(nnlib.__file__).resolve().parent
+        if used != own.resolve():
+            raise SystemExit(
+                f"error: this course is {root}, but the grader imports nnlib from {used}: the environment belongs "
+                f"to another copy of the course. Install this one (`pip install -e {root}`, or `make` in it) "
+                "and grade again. Nothing was graded.")
+    for name in names:
+        stamp, current = root / STATUS_DIR / name / ".preflight", preflight_fingerprint(root, name)
+        if stamp.is_file() and stamp.read_text() == current:
+            continue
+        notebooks = expected_notebooks(root, name)
+        for notebook in notebooks:
+            source = nbformat.read(root / "solutions" / name / notebook, as_version=4)
+            expected = {c.metadata["nbgrader"]["grade_id"] for c in source.cells if is_test_cell(c)}
             try:
-                cells = max(cells, len(json.loads(path.read_text()).get("cells", [])))
-            except (ValueError, OSError, AttributeError):
-                continue  # not a notebook: it fails fast
-    return cell_limit * (cells + 2) + 120
+                verdicts, _ = grade_notebook(root, name, source, "preflight")
+            except Exception as error:
+                raise SystemExit(f"error: preflight: grading the solution of {name} failed ({type(error).__name__}: "
+                                 f"{error}); nothing was graded. Is the environment complete (`make`)?") from None
+            failed = {k: why for k, (ok, why) in verdicts.items() if not ok}
+            if failed or set(verdicts) != expected:
+                lost = "; ".join(f"{k}: {why}" for k, why in failed.items()) or "parts missing from the verdicts"
+                raise SystemExit(
+                    f"error: preflight: the solution of {name} does not score full marks in the sandbox ({lost}). "
+                    "The environment or the hidden tests are broken; nothing was graded.")
+        print(f"preflight: the solution of {name} scores full marks in the sandbox")
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(current)
+
+
+def preflight_fingerprint(root: Path, name: str) -> str:
+    """What a preflight result depends on: the solution, the hidden tests, the configuration, the
+    sandbox's settings and the environment (its packages: site-packages changes when one is added or
+    removed). Equal fingerprints: the preflight need not run again."""
+    import hashlib
+    import site
+
+    digest = hashlib.sha256()
+    for path in [*sorted((root / "solutions" / name).glob("*.ipynb")), root / "hidden_tests" / f"{name}.py",
+                 root / "nbgrader_config.py"]:
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    site_packages = Path(site.getsitepackages()[0])
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("NNCOURSE_"))
+    digest.update(repr((sys.executable, site_packages.stat().st_mtime_ns, settings)).encode())
+    return digest.hexdigest()
 
 
 def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None,
@@ -287,33 +259,33 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
         sandbox.require()
     except sandbox.SandboxUnavailable as error:
         raise SystemExit(f"error: {error}") from None
-    ensure_in_gradebook(root, sorted({a for _, a in todo}))
+    from nbcourse.trusted import tests_digest
+
+    graded_assignments = sorted({a for _, a in todo})
+    preflight(root, graded_assignments)
+    ensure_in_gradebook(root, graded_assignments)
     register_students(root, sorted({s for s, _ in todo}))
     workers = workers or default_workers()
-    timeouts = [job_timeout(root, a, s) for s, a in todo]
+    timeout = max(job_timeout(root, a) for a in graded_assignments)
+    digests = {a: tests_digest(root / "hidden_tests", a) for a in graded_assignments}
     print(f"grading {len(todo)} submission(s) with {min(workers, len(todo))} worker(s)"
           + (f", slice {part[0]}/{part[1]}" if part else ""))
-    failed = 0
-    for result in grade_all(root, todo, workers, max(timeouts)):
+    failed = partial = 0
+    for result in grade_all(root, todo, workers, timeout):
         try:
-            status = record(root, result)
+            status = record(root, result, digests[result.assignment])
         except Exception as error:  # keep grading the class; this one is reported, not lost
             status = Status(result.student, result.assignment, False, f"recording the result failed: {error!r}",
-                            result.seconds, [])
+                            result.seconds)
+            status.write(root)
         failed += not status.graded
-        note = f"; cells not run: {'; '.join(status.not_run)}" if status.not_run else ""
+        partial += bool(status.graded and status.ungraded_parts)
         print(f"{status.assignment} {status.student}: "
-              f"{'graded' if status.graded else 'NOT GRADED: ' + status.reason}{note} ({status.seconds:.1f} s)")
-    print(f"{len(todo) - failed} graded, {failed} not graded (reasons in grading/ and in their feedback)")
+              f"{status.summary() if status.graded else 'NOT GRADED: ' + status.reason} ({status.seconds:.1f} s)")
+    print(f"{len(todo) - failed} graded, {failed} not graded"
+          + (f", {partial} with parts that could not be graded" if partial else "")
+          + " (reasons in grading/, grades.csv and their feedback)")
     return 0
-
-
-def statuses(root: Path) -> dict[tuple[str, str], dict]:
-    found = {}
-    for path in sorted((root / STATUS_DIR).glob("*/*.json")):
-        data = json.loads(path.read_text())
-        found[(data["student"], data["assignment"])] = data
-    return found
 
 
 # ---- feedback --------------------------------------------------------------------------
@@ -330,19 +302,26 @@ ask your instructor whether you may resubmit.</p>
 
 
 def feedback(root: Path, names: list[str] | None = None) -> int:
+    """Feedback for each assignment that has graded or failed submissions (others are skipped quietly)."""
+    asked = names
     names = assignments(root, names)
-    known = statuses(root)
+    known = read_all(root)
+    with_work = {a for _, a in known} | {p.name for p in (root / "autograded").glob("*/*") if p.is_dir()}
+    names = [a for a in names if a in with_work]
+    if not names:
+        print("no graded submissions" + (f" for {', '.join(asked)}" if asked else "") + ": nothing to do")
+        return 0
     for assignment in names:
         result = nbgrader(root, "generate_feedback", assignment, "--force")
         if result.returncode != 0:
-            print(f"{assignment}: nbgrader generate_feedback reported a problem:\n{_log_tail(result)}", file=sys.stderr)
+            print(f"{assignment}: nbgrader generate_feedback reported a problem:\n{log_tail(result)}", file=sys.stderr)
         for (student, graded_assignment), status in known.items():
-            if graded_assignment != assignment or status["graded"]:
+            if graded_assignment != assignment or status.graded:
                 continue
             folder = root / "feedback" / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
             for notebook in expected_notebooks(root, assignment):
-                page = FAILED_FEEDBACK.format(assignment=html.escape(assignment), reason=html.escape(status["reason"]))
+                page = FAILED_FEEDBACK.format(assignment=html.escape(assignment), reason=html.escape(status.reason))
                 (folder / notebook.replace(".ipynb", ".html")).write_text(page)
         print(f"{assignment}: feedback written")
     return 0
@@ -356,27 +335,27 @@ def export(root: Path, to: str = "grades.csv") -> int:
     scratch.parent.mkdir(parents=True, exist_ok=True)
     result = nbgrader(root, "export", "--to", str(scratch))
     if result.returncode != 0:
-        raise SystemExit(f"nbgrader export failed:\n{_log_tail(result)}")
+        raise SystemExit(f"nbgrader export failed:\n{log_tail(result)}")
     rows = list(csv.DictReader(io.StringIO(scratch.read_text())))
     fields = list(rows[0].keys()) if rows else ["assignment", "student_id", "score", "max_score"]
-    known = statuses(root)
+    known = read_all(root)
     seen = set()
     for row in rows:
         key = (row["student_id"], row["assignment"])
         seen.add(key)
         status = known.get(key)
-        if status and not status["graded"]:
+        if status and not status.graded:
             row["score"] = row["raw_score"] = "0.0"
-            row["status"] = f"not graded: {status['reason']}"
+            row["status"] = status.summary()
         elif status:
-            row["status"] = "graded"
+            row["status"] = status.summary()
         else:
             submitted = (root / "submitted" / key[0] / key[1]).is_dir()
             row["status"] = "graded" if submitted else "not submitted"
     for (student, assignment), status in known.items():
         if (student, assignment) not in seen:
             rows.append({"assignment": assignment, "student_id": student, "score": "0.0",
-                         "status": "graded" if status["graded"] else f"not graded: {status['reason']}"})
+                         "status": status.summary()})
     with open(root / to, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=[*fields, "status"], restval="")
         writer.writeheader()

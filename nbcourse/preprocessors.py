@@ -20,7 +20,6 @@ from traitlets import Bool, Integer
 HIDDEN = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?^[^\n]*END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their result is below)\n"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-GUARD_MARK = "# nbcourse-guard"  # ends the lines nbcourse.integrity adds to trusted cells
 
 
 def is_test_cell(cell) -> bool:
@@ -51,8 +50,6 @@ class StripHiddenTests(Preprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.get("cell_type") == "code":  # the lines nbcourse.integrity added to trusted cells
-            cell["source"] = "\n".join(line for line in cell["source"].split("\n") if not line.endswith(GUARD_MARK))
         if not is_test_cell(cell):
             return cell, resources
         cell["source"] = strip_hidden_tests(cell["source"])

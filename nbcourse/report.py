@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +22,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from nbgrader.api import Gradebook
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
-from nbcourse import cli  # the module, not its names: cli may import this one in turn
-
-DEFAULT_DB_URL = "sqlite:///gradebook.db"  # as in nbgrader_config.py
+from nbcourse.gradebook import gradebook_url
+from nbcourse.status import Status, read_all
 
 
 @dataclass
@@ -50,16 +48,7 @@ class Summary:
     graded: int = 0
 
 
-def gradebook_url(root: Path) -> URL:
-    """The gradebook's URL as nbgrader_config.py sets it, a relative SQLite path taken from ``root``."""
-    url = make_url(os.environ.get("NNCOURSE_DB_URL", DEFAULT_DB_URL))
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
-        url = url.set(database=str((root / database).resolve()))
-    return url
-
-
-def read_gradebook(url: URL, statuses: dict[tuple[str, str], dict]) -> list[Summary]:
+def read_gradebook(url: URL, statuses: dict[tuple[str, str], Status]) -> list[Summary]:
     """Every assignment in the gradebook, with the scores of its submissions (0 if not graded)."""
     summaries = []
     # course_id="": Gradebook() otherwise adds a course row when its id is missing; a report only reads.
@@ -72,7 +61,7 @@ def read_gradebook(url: URL, statuses: dict[tuple[str, str], dict]) -> list[Summ
             summary = Summary(assignment.name, assignment.max_score or 0.0, list(parts.values()))
             for submission in assignment.submissions:
                 status = statuses.get((submission.student_id, assignment.name))
-                graded = status is None or status["graded"]
+                graded = status is None or status.graded
                 scores = {(notebook.name, grade.name): grade.score if graded else 0.0
                           for notebook in submission.notebooks for grade in notebook.grades}
                 for key, part in parts.items():
@@ -84,7 +73,7 @@ def read_gradebook(url: URL, statuses: dict[tuple[str, str], dict]) -> list[Summ
             for (student, name), status in statuses.items():
                 if name == assignment.name and student not in summary.totals:
                     summary.totals[student] = 0.0
-                    summary.graded += bool(status["graded"])
+                    summary.graded += bool(status.graded)
                     for part in parts.values():
                         part.scores.append(0.0)
             summaries.append(summary)
@@ -153,17 +142,17 @@ def assignment_section(summary: Summary) -> str:
     return heading + counts + image + parts
 
 
-def status_sections(statuses: dict[tuple[str, str], dict]) -> str:
-    """The submissions that could not be graded, and those with cells that were not run."""
+def status_sections(statuses: dict[tuple[str, str], Status]) -> str:
+    """The submissions that could not be graded, and the parts whose grade could not be computed."""
     ordered = [statuses[key] for key in sorted(statuses, key=lambda k: (k[1], k[0]))]
-    failed = [[esc(s["assignment"]), esc(s["student"]), esc(s["reason"])] for s in ordered if not s["graded"]]
-    not_run = [[esc(s["assignment"]), esc(s["student"]), "<br>".join(esc(r) for r in s["not_run"])]
-               for s in ordered if s.get("not_run")]
+    failed = [[esc(s.assignment), esc(s.student), esc(s.reason)] for s in ordered if not s.graded]
+    ungraded = [[esc(s.assignment), esc(s.student), "<br>".join(esc(f"{k}: {v}") for k, v in s.ungraded_parts.items())]
+                for s in ordered if s.graded and s.ungraded_parts]
     page = "<h2>Submissions that could not be graded</h2>\n"
     page += (table(["assignment", "student", "reason"], failed) if failed else "<p>None.</p>\n")
-    page += "<h2>Submissions with cells that were not run</h2>\n"
-    page += "<p>Cells that broke the answer rules (nbcourse/integrity.py) were not run; their parts score 0.</p>\n"
-    page += (table(["assignment", "student", "why"], not_run) if not_run else "<p>None.</p>\n")
+    page += "<h2>Parts whose grade could not be computed</h2>\n"
+    page += "<p>These parts score 0 until the problem (named here) is fixed and the submission regraded.</p>\n"
+    page += (table(["assignment", "student", "why"], ungraded) if ungraded else "<p>None.</p>\n")
     return page
 
 
@@ -178,7 +167,7 @@ def write_report(root: Path, to: str = "report.html") -> Path:
     url = gradebook_url(root)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         raise SystemExit(f"no gradebook at {url.database}: run nbcourse autograde first")
-    statuses = cli.statuses(root)
+    statuses = read_all(root)
     summaries = read_gradebook(url, statuses)
     made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     sections = "".join(assignment_section(s) for s in summaries) or "<p>No assignments in the gradebook.</p>\n"

@@ -1,7 +1,7 @@
 """The student's self-check: run a notebook's visible tests in a fresh kernel, one line per part.
 
 Each part of an exercise has a check cell (``<part>_check``: the visible tests, not graded)
-and a graded cell (``<part>_test``: the hidden tests, which run only when nbgrader grades).
+and a graded cell (``<part>_test``), whose hidden tests run in the grader, outside the notebook.
 
 ``nbgrader validate`` exits 0 even when tests fail; this exits 1 when any part fails,
 so it works in a terminal, a script, and (through :func:`check_notebook`) a notebook cell:
@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from nbcourse.preprocessors import ANSI, is_test_cell
@@ -62,41 +65,46 @@ def run_visible_tests(path: str | Path, timeout: int = 120) -> list[PartResult]:
     env_before = os.environ.get(SELF_CHECK_ENV)
     os.environ[SELF_CHECK_ENV] = "1"  # the kernel inherits it: the notebook's own check cell skips
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent.resolve())}})
-        client.execute()
+        # Unix sockets, not TCP: the kernel then has nothing to warn about on start-up
+        with tempfile.TemporaryDirectory(prefix="nbcourse-check-") as sockets:
+            manager = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+            client = NotebookClient(notebook, km=manager, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                    resources={"metadata": {"path": str(path.parent.resolve())}})
+            client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up and shutdown lines
     finally:
         if env_before is None:
             os.environ.pop(SELF_CHECK_ENV, None)
         else:
             os.environ[SELF_CHECK_ENV] = env_before
-    refused = refused_answers(notebook)
     results = []
+    where = chapter_pointer(notebook, path)
     for cell in checks:
         part = cell.metadata["nbgrader"]["grade_id"].removesuffix("_check")
-        message = refused.get(part) or _error_message(cell)
+        message = _error_message(cell)
+        if message is not None and where:
+            message = f"{message} ({where})"
         results.append(PartResult(part, points.get(part, 0.0), message is None, message or "visible tests pass"))
     return results
 
 
-def refused_answers(notebook) -> dict[str, str]:
-    """{part: why} for each answer cell the grader would not run (nbcourse/integrity.py's rules)."""
-    from nbcourse.integrity import Context, violations
+CHAPTER = re.compile(r"goes with the chapter \*([^*]+)\*")
 
-    def meta(cell):
-        return cell.get("metadata", {}).get("nbgrader", {})
 
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    trusted = [c for c in code if meta(c).get("locked") or is_test_cell(c)]
-    context = Context.from_cells(trusted)
-    refused = {}
-    for cell in code:
-        if meta(cell).get("solution"):
-            why = violations(cell.source, context)
-            if why:
-                part = meta(cell).get("grade_id", "").removesuffix("_answer")
-                refused[part] = f"the grader will not run this answer cell: {'; '.join(why)}"
-    return refused
+def chapter_pointer(notebook, path: Path) -> str:
+    """"see the chapter 'X': <address>", as the feedback links it (the book's address as there), or ""."""
+    from nbcourse.feedback import book_address, find, read_book
+
+    intro = next((c.source for c in notebook.cells if c.cell_type == "markdown"), "")
+    match = CHAPTER.search(intro)
+    if not match:
+        return ""
+    title = match.group(1)
+    for folder in (path.resolve().parent, *path.resolve().parents):
+        if (folder / "book").is_dir():
+            chapter = find(read_book(folder), title)
+            if chapter is not None:
+                return f"see the chapter '{title}': {book_address(folder)}{chapter.page}"
+    return f"see the chapter '{title}'"
 
 
 def summary(results: list[PartResult]) -> str:

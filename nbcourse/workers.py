@@ -71,9 +71,9 @@ def _serve(root: str, connection) -> None:
         for attempt in range(RETRIES):
             outcome = api.autograde(assignment, student, force=True, create=True)
             log = (outcome.get("log") or "") + (outcome.get("error") or "")
-            # the answer rules quote student code in the log: look for the database's words elsewhere
-            ours = "\n".join(line for line in log.splitlines() if " not run: " not in line)
-            if outcome.get("success") or not any(s in ours for s in LOCKED):
+            # (a cell's own failure quotes the cell, which may say anything: never retried)
+            student_failure = any(s in log for s in ("CellTimeoutError", "DeadKernelError", "CellExecutionError"))
+            if outcome.get("success") or student_failure or not any(s in log for s in LOCKED):
                 break
             time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
         connection.send({"success": bool(outcome.get("success")), "log": log})

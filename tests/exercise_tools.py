@@ -12,10 +12,10 @@ from pathlib import Path
 
 import nbformat
 from conftest import ROOT
-from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
-from nbcourse.preprocessors import StderrAsStdout, is_test_cell
+from nbcourse.preprocessors import is_test_cell
+from nbcourse.trusted import grade_notebook
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
@@ -53,7 +53,7 @@ def filled(release, solution, overrides: dict[str, str] | None = None):
 
 
 def with_answer(solution, grade_id: str, code: str):
-    """The source notebook (hidden tests included, as autograde runs it) with one answer replaced."""
+    """The source notebook with one answer replaced."""
     notebook = nbformat.from_dict(solution)
     cells = [c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == grade_id]
     assert len(cells) == 1, f"no answer cell {grade_id!r}"
@@ -61,20 +61,17 @@ def with_answer(solution, grade_id: str, code: str):
     return notebook
 
 
-def execute(notebook, cwd: Path, timeout: int = 120):
-    """Run a notebook as nbgrader's autograde would (errors recorded, not raised), stderr as stdout."""
-    notebook = nbformat.from_dict(notebook)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
-    for index, cell in enumerate(notebook.cells):
-        StderrAsStdout().preprocess_cell(cell, {}, index)
-    return notebook
-
-
-def part_scores(notebook) -> dict[str, tuple[float, float]]:
-    """{test cell grade_id: (score, max)} by nbgrader's own rule (an error scores 0)."""
-    return {nbgrader_meta(c)["grade_id"]: determine_grade(c) for c in notebook.cells
-            if is_test_cell(c)}
+def grade_parts(notebook, assignment: str, student: str = "tester") -> dict[str, tuple[float, float, str]]:
+    """Grade a notebook with the trusted grader, in the sandbox, as autograde does (without nbgrader's
+    gradebook): {test cell grade_id: (score, max, verdict)}, scored by nbgrader's own rule."""
+    _, graded = grade_notebook(ROOT, assignment, nbformat.from_dict(notebook), student)
+    scores = {}
+    for cell in graded.cells:
+        if is_test_cell(cell):
+            score, most = determine_grade(cell)
+            text = "".join(o.get("text", "") or o.get("evalue", "") for o in cell.outputs)
+            scores[nbgrader_meta(cell)["grade_id"]] = (score, most, text)
+    return scores
 
 
 def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:
@@ -87,11 +84,14 @@ def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def make_course(folder: Path, names: list[str] | None = None) -> Path:
-    """A scratch course directory: the real config and the named solutions; exercises/ regenerated there."""
+    """A scratch course directory: the real config, the named solutions and their hidden tests;
+    exercises/ regenerated there."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
+    (folder / "hidden_tests").mkdir(exist_ok=True)
     for name in names or assignment_names():
         shutil.copytree(ROOT / "solutions" / name, folder / "solutions" / name)
+        shutil.copy(ROOT / "hidden_tests" / f"{name}.py", folder / "hidden_tests")
     result = nbcourse(folder, "release")
     assert result.returncode == 0, result.stdout + result.stderr
     return folder

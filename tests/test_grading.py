@@ -37,6 +37,31 @@ CHEATS = {  # each makes a wrong cost() pass, if its trick works
     "hides_tracebacks": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_COST,
     "exec_patch": "exec('np.allclose = lambda *a, **k: True')\n" + WRONG_COST,
 }
+# The five routes a review found past the old answer rules, each in a notebook with no function
+# implemented: if any worked, it would score more than 0.
+NOTHING = "raise NotImplementedError()\n"
+ROUTES = {
+    # 1. eval through the standard library: string annotations evaluated by typing
+    "route_annotations": {"sigmoid_answer": (
+        "import typing\n\n\ndef probe(x: \"__import__('nnlib').activations.sigmoid\"):\n    pass\n\n\n"
+        "sigmoid = typing.get_type_hints(probe)['x']\n")},
+    # 2. a module reached through a container, changed inside an answer function
+    "route_container": {"cost_answer": (
+        "def cost(Ya, Yp):\n    import nbcourse.checks as c\n    [c][0].difference = lambda *a, **k: None\n"
+        "    return 0.0\n")},
+    # 3. delegating to the reference through names the tests used to leave, from a method, a partial, a closure
+    "route_delegate": {"sigmoid_answer": (
+        "import functools\n\n\nclass Use:\n    @staticmethod\n    def sigmoid(z):\n"
+        "        return globals()['nnlib'].activations.sigmoid(z)\n\n\nsigmoid = functools.partial(Use.sigmoid)\n"),
+        "derivative_answer": "def sigmoid_derivative(z):\n    return nn_sigmoid(z) * (1 - nn_sigmoid(z))\n"},
+    # 4. changing a library function's code object through a standard-library helper
+    "route_code_object": {"cost_answer": (
+        "import functools\n\n"
+        "functools.partial(setattr, np.allclose, '__co' + 'de__')((lambda *a, **k: True).__code__)\n"
+        "functools.partial(setattr, np, 'allclose')(lambda *a, **k: True)\n\n\ndef cost(Ya, Yp):\n    return 0.0\n")},
+    # 5. IPython's input history, printed into the feedback
+    "route_history": {"cost_answer": "print('HISTORY', In)\nprint('OUT', Out)\n" + NOTHING},
+}
 
 
 def class_of_students(course):
@@ -95,6 +120,9 @@ def class_of_students(course):
     add("exits", filled(release, solution, {"cost_answer": "import sys\nsys.exit(0)\n"}), FULL - POINTS["cost"])
     for student, code in CHEATS.items():
         add(student, filled(release, solution, {"cost_answer": code}), FULL - POINTS["cost"])
+    nothing = {grade_id: NOTHING for grade_id in answers_of(solution)}
+    for student, answers in ROUTES.items():
+        add(student, filled(release, solution, {**nothing, **answers}), 0.0)
     add("not_json", "{ this is not a notebook", 0.0, "not a valid notebook")
     add("json_not_notebook", json.dumps({"hello": "world"}), 0.0, "not graded")
     add("renamed", complete, 0.0, f"no notebook named {ASSIGNMENT}.ipynb", name="my_homework.ipynb")
@@ -221,16 +249,33 @@ def test_megabytes_of_output_are_cut(course):
 
 
 def test_stderr_does_not_cost_a_correct_answer(course):
-    assert "[stderr]" in feedback(course[0], "warns")
+    """The answer warns (NumPy overflows at -1000, and warnings.warn): the verdict is the grader's alone."""
+    cell = answer_cell(autograded(course[0], "warns"), "sigmoid_test")
+    assert [o.get("name") for o in cell.outputs] == ["stdout"] and "Passed" in cell.outputs[0]["text"]
 
 
-@pytest.mark.parametrize("student", [*CHEATS, "exits"])
-def test_tampering_cells_are_not_run_and_the_feedback_says_so(course, student):
-    cell = answer_cell(autograded(course[0], student), "cost_answer")
-    assert cell.source.startswith("# nbcourse did not run this cell")
-    assert "was not run" in feedback(course[0], student)
+HIDDEN_TEST_TEXT = ("check_function", "Mistake(", "default_rng(", "PARTS", "import nnlib", "reference_forward")
+
+
+@pytest.mark.parametrize("student", [*CHEATS, *ROUTES, "exits"])
+def test_tampering_changes_nothing_and_shows_no_hidden_test(course, student):
+    """The grade is decided in the grader (expected scores in class_of_students); the student's cells ran,
+    and nothing of the hidden tests reached the kernel, so nothing of them reaches the feedback."""
+    page = feedback(course[0], student)
+    own = notebook_path(course[0] / "submitted" / student, ASSIGNMENT).read_text()  # their code may say anything
+    for text in HIDDEN_TEST_TEXT:
+        assert text not in page or text in own, f"{text!r} in the feedback of {student}"
+    hidden = (ROOT / "hidden_tests" / f"{ASSIGNMENT}.py").read_text().splitlines()
+    definitions = [line.strip() for line in hidden if line.startswith("def ")]
+    assert definitions and not [line for line in definitions if html.escape(line) in page]
     status = json.loads((course[0] / "grading" / ASSIGNMENT / f"{student}.json").read_text())
-    assert status["not_run"], "the instructor's record names the rule"
+    assert status["graded"] and not status["ungraded_parts"]
+
+
+def test_the_history_holds_no_hidden_test(course):
+    page = feedback(course[0], "route_history")
+    assert "HISTORY" in page, "the student's cell ran and printed its history"
+    assert "nbcourse" not in page.split("HISTORY", 1)[1].split("</pre>", 1)[0]
 
 
 def test_the_sandbox_hides_the_course_from_the_student(course):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
 import nnlib.activations
-from nbcourse import checks, cli, preprocessors
+from nbcourse import checks, cli, harness, preprocessors, protocol
 
 
 def reference_sigmoid(z):
@@ -14,114 +16,179 @@ def reference_sigmoid(z):
 
 
 CASES = [(np.array([-2.0, 0.0, 3.0]),), (np.array([[-1000.0, 1000.0]]),)]
-
-
-def numpy_sigmoid(z):  # the students' functions below use NumPy only, as they must
+NUMPY_SIGMOID = """
+def sigmoid(z):  # NumPy only, as the students' functions must be
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+"""
 SIGN_FLIP = checks.Mistake("the sign is flipped", lambda z: -nnlib.activations.sigmoid(z), "See 'Sigmoid'.")
 
 
-def test_a_correct_answer_passes():
-    def sigmoid(z):
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+@pytest.fixture(scope="module")
+def kernel():
+    """A real Python kernel (not sandboxed: these tests are about the channel), with numpy imported."""
+    from jupyter_client.manager import KernelManager
 
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel()
+    client = manager.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    client.execute_interactive("import numpy as np", timeout=30)
+    yield manager, client, harness.KernelChannel(client, manager.interrupt_kernel, manager.is_alive)
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def student(kernel):
+    """define(code) runs code in the kernel as a student's cell; returns the checks' view of the kernel."""
+    _, client, channel = kernel
+
+    def define(code: str, seconds: float = 20.0) -> checks.Student:
+        reply = client.execute_interactive(code, timeout=30)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return checks.Student(channel, seconds)
+
+    return define
+
+
+def test_a_correct_answer_passes(student):
+    sigmoid = student(NUMPY_SIGMOID).function("sigmoid")
     checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES, mistakes=[SIGN_FLIP])
 
 
-def test_a_known_mistake_is_named_with_its_hint():
-    def sigmoid(z):
-        return -numpy_sigmoid(z)
-
+def test_a_known_mistake_is_named_with_its_hint(student):
+    sigmoid = student("def sigmoid(z):\n    return -1 / (1 + np.exp(-z))\n").function("sigmoid")
     with pytest.raises(checks.CheckFailed, match=r"it looks like the sign is flipped\. See 'Sigmoid'\."):
-        checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES, mistakes=[SIGN_FLIP])
+        checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES[:1], mistakes=[SIGN_FLIP])
 
 
-def test_an_unknown_mistake_shows_input_expected_and_got():
-    def sigmoid(z):
-        return numpy_sigmoid(z) + 0.1
-
+def test_an_unknown_mistake_shows_input_expected_and_got(student):
+    sigmoid = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-z)) + 0.1\n").function("sigmoid")
     with pytest.raises(checks.CheckFailed, match=r"expected \[0\.119203.*got \[0\.219203.*largest difference 0\.1"):
         checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES, mistakes=[SIGN_FLIP])
 
 
-def test_an_unstable_answer_is_caught_and_a_nan_mistake_can_be_named():
+def test_an_unstable_answer_is_caught_and_a_nan_mistake_can_be_named(student):
     def naive_derivative(z):
-        return np.exp(-z) / (1 + np.exp(-z)) ** 2  # inf / inf = nan at z = -1000
+        with np.errstate(all="ignore"):
+            return np.exp(-z) / (1 + np.exp(-z)) ** 2
 
+    derivative = student("def d(z):\n    return np.exp(-z) / (1 + np.exp(-z)) ** 2\n").function("d")
     unstable = checks.Mistake("the unstable formula", naive_derivative, "")
     with pytest.raises(checks.CheckFailed, match="it looks like the unstable formula"):
-        checks.check_function(naive_derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES,
+        checks.check_function(derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES,
                               mistakes=[unstable])
     with pytest.raises(checks.CheckFailed, match="non-finite"):
-        checks.check_function(naive_derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES)
+        checks.check_function(derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES)
 
 
-def test_a_failing_mistake_function_is_skipped():
+def test_a_failing_mistake_function_is_skipped(student):
     def broken(z):
-        raise IndexError("a wrong formula that cannot even run here")
+        raise ValueError("the mistake itself fails")
 
-    def sigmoid(z):
-        return numpy_sigmoid(z) * 2
-
+    sigmoid = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-z)) + 0.1\n").function("sigmoid")
     with pytest.raises(checks.CheckFailed, match="expected"):
         checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES,
                               mistakes=[checks.Mistake("broken", broken)])
 
 
-def test_errors_and_stubs_are_reported_with_the_inputs():
-    def stub(z):
-        raise NotImplementedError()
-
-    with pytest.raises(checks.CheckFailed, match="sigmoid is not implemented yet"):
-        checks.check_function(stub, reference_sigmoid, name="sigmoid", cases=CASES)
-
-    def crashes(z):
-        return z.undefined
-
-    with pytest.raises(checks.CheckFailed, match=r"raised AttributeError"):
-        checks.check_function(crashes, reference_sigmoid, name="sigmoid", cases=CASES)
-    with pytest.raises(checks.CheckFailed, match="is not a function"):
-        checks.check_function(None, reference_sigmoid, name="sigmoid", cases=CASES)
-    with pytest.raises(checks.CheckFailed, match="shape"):
-        checks.check_function(lambda z: z.ravel()[:1], reference_sigmoid, name="sigmoid", cases=CASES)
-    with pytest.raises(checks.CheckFailed, match="does the function return"):
-        checks.check_function(lambda z: None, reference_sigmoid, name="sigmoid", cases=CASES)
+@pytest.mark.parametrize(("code", "message"), [
+    ("def sigmoid(z):\n    raise NotImplementedError()\n", "sigmoid is not implemented yet"),
+    ("def sigmoid(z):\n    return z.undefined\n", r"raised AttributeError"),
+    ("sigmoid = 3\n", "sigmoid is a int, not a function"),
+    ("sigmoid = None\n", "sigmoid is not defined"),
+    ("def sigmoid(z):\n    return z.ravel()[:1]\n", "shape"),
+    ("def sigmoid(z):\n    return None\n", "does the function return"),
+    ("def sigmoid(z):\n    return (v for v in z)\n", "not data"),
+    ("def sigmoid(z):\n    return {1: z}\n", "not data"),
+    ("def sigmoid(z):\n    return np.array([object()])\n", "not numeric data"),
+    ("def sigmoid(z):\n    import sys\n    sys.exit(0)\n", "raised SystemExit"),
+])
+def test_errors_stubs_and_non_data_are_reported_with_the_inputs(student, code, message):
+    sigmoid = student(code).function("sigmoid")
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES)
 
 
-def test_calling_a_library_earns_nothing_even_through_a_helper():
-    namespace = {"nnlib": nnlib, "np": np}
-    exec("def helper(z):\n    return nnlib.activations.sigmoid(z)\n"
-         "def sigmoid(z):\n    return helper(z)\n", namespace)
-    with pytest.raises(checks.CheckFailed, match="calls nnlib"):
-        checks.check_function(namespace["sigmoid"], reference_sigmoid, name="sigmoid", cases=CASES)
-    exec("from nnlib.activations import sigmoid as s\ndef sigmoid2(z):\n    return s(z)\n", namespace)
-    assert "nnlib" in checks.forbidden_library(namespace["sigmoid2"])
-    assert checks.forbidden_library(namespace["sigmoid2"], forbidden=("keras",)) is None
-
-
-def test_substitutes_grade_each_part_on_its_own():
-    namespace = {"np": np}
-    exec("def sigmoid(z):\n    return 1 / (1 + np.exp(-2 * z))\n"     # wrong: part 1 loses its points
-         "def derivative(z):\n    s = sigmoid(z)\n    return s * (1 - s)\n", namespace)
+def test_substitutes_grade_each_part_on_its_own_and_are_gone_afterwards(student):
+    kernel = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-2 * z))\n"     # wrong: part 1 loses its points
+                     "def derivative(z):\n    s = sigmoid(z)\n    return s * (1 - s)\n")
     with pytest.raises(checks.CheckFailed):
-        checks.check_function(namespace["derivative"], nnlib.activations.sigmoid_derivative, name="d",
+        checks.check_function(kernel.function("derivative"), nnlib.activations.sigmoid_derivative, name="d",
                               cases=CASES[:1])
-    checks.check_function(namespace["derivative"], nnlib.activations.sigmoid_derivative, name="d",
-                          cases=CASES[:1], substitutes={"sigmoid": nnlib.activations.sigmoid})
-    assert namespace["sigmoid"](np.array([0.0]))[0] == 0.5  # restored afterwards
-    assert namespace["sigmoid"] is not nnlib.activations.sigmoid
+    derivative = kernel.function("derivative", substitutes={"sigmoid": nnlib.activations.sigmoid})
+    checks.check_function(derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES[:1])
+    assert kernel.function("sigmoid")(np.array([1.0]))[0] == pytest.approx(1 / (1 + np.exp(-2)))  # restored
 
 
-def test_answers_get_their_own_copy_of_the_inputs():
-    def in_place(w, g):
-        w -= 0.1 * g
-        return w
+def test_a_substitute_kept_for_later_answers_nothing(student):
+    kernel = student("kept = []\n"
+                     "def derivative(z):\n    kept.append(sigmoid)\n    return z\n"
+                     "def later(z):\n    return kept[0](z)\n")
+    kernel.function("derivative", substitutes={"sigmoid": nnlib.activations.sigmoid})(np.zeros(2))
+    with pytest.raises(checks.StudentError, match="sigmoid is not available now"):
+        kernel.function("later")(np.zeros(2))
 
+
+def test_answers_change_only_their_own_copy_of_the_inputs(student):
+    step = student("def step(w, g):\n    w -= 0.1 * g\n    return w\n").function("step")
     w, g = np.ones(3), np.ones(3)
-    checks.check_function(in_place, lambda w, g: w - 0.1 * g, name="step", cases=[(w, g)])
+    checks.check_function(step, lambda w, g: w - 0.1 * g, name="step", cases=[(w, g)])
     np.testing.assert_array_equal(w, 1.0)
+
+
+def test_generators_and_stand_ins_cross_the_channel(student):
+    kernel = student("def draw(rng, model):\n"
+                     "    return rng.normal(size=3), model.layers[0].units, model.get_weights()[0] * 2\n")
+    rng = np.random.default_rng(5)
+    model = types.SimpleNamespace(layers=[types.SimpleNamespace(units=4)], get_weights=protocol.Constant([np.eye(2)]))
+    draws, units, doubled = kernel.function("draw")(rng, model)
+    np.testing.assert_array_equal(draws, np.random.default_rng(5).normal(size=3))
+    assert units == 4 and isinstance(units, int)
+    np.testing.assert_array_equal(doubled, 2 * np.eye(2))
+
+
+def test_an_endless_loop_is_stopped_at_the_time_limit_and_the_kernel_goes_on(student):
+    kernel = student("def spin(x):\n    while True:\n        pass\n", seconds=2)
+    with pytest.raises(harness.PartTimeout, match="time limit of 2 s"):
+        kernel.function("spin")(1)
+    assert student(NUMPY_SIGMOID).function("sigmoid")(np.array([0.0]))[0] == 0.5
+
+
+@pytest.mark.parametrize("data", [
+    {"$array": "bm90IG5weQ=="},                                                     # not a .npy
+    {"$array": protocol._npy(np.array([1, 2]))[:-16]},                              # cut short
+    {"$object": "os.system"}, {"$rng": {}}, {"$constant": 1}, {"a": 1, "b": 2},    # nothing but data comes back
+    {"$dict": [[1, 2]]},
+])
+def test_the_grader_decodes_nothing_but_data(data):
+    with pytest.raises(protocol.NotData):
+        protocol.decode(data)
+
+
+def test_pickled_and_object_arrays_are_refused():
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(protocol.NotData):
+        protocol.decode({"$array": base64.b64encode(buffer.getvalue()).decode()})
+    deep = 1
+    for _ in range(100):
+        deep = {"$list": [deep]}
+    with pytest.raises(protocol.NotData, match="nested too deeply"):
+        protocol.decode(deep)
+
+
+def test_data_round_trips():
+    value = (np.arange(6, dtype=np.float32).reshape(2, 3), [1, 2.5, None, "x", float("nan")], {"k": np.int64(3)})
+    back = protocol.decode(protocol.encode(value))
+    np.testing.assert_array_equal(back[0], value[0])
+    assert back[0].dtype == np.float32 and back[1][:4] == [1, 2.5, None, "x"] and np.isnan(back[1][4])
+    assert back[2]["k"] == 3 and isinstance(back[2]["k"], np.int64)
 
 
 def test_strip_hidden_tests_keeps_visible_code_and_messages():

@@ -17,6 +17,18 @@ pytestmark = pytest.mark.grading
 ASSIGNMENT = "02_forward_propagation"
 PARTS = ["sigmoid_test", "derivative_test", "forward_test", "cost_test"]
 SCRIPT_STUDENT = "x<script>"  # a student id a browser would run if the page did not escape it
+BROKEN_FOR_ONE_ANSWER = """
+
+def _breaks_on_one_answer(check):
+    def broken(student, rng):
+        if student.function("sigmoid")(np.array([123.0])) == -1.0:
+            raise RuntimeError("a bug in the hidden test")
+        return check(student, rng)
+    return broken
+
+
+PARTS[0] = Part(PARTS[0].grade_id, _breaks_on_one_answer(PARTS[0].check), PARTS[0].seconds)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +39,11 @@ def page(tmp_path_factory):
     submit(course, "complete", ASSIGNMENT, filled(release, solution))  # 9 of 9
     submit(course, "untouched", ASSIGNMENT, release)  # 0
     submit(course, "not_json", ASSIGNMENT, "{ this is not a notebook")  # not graded: 0
-    # An answer that breaks the rules is not run: the sigmoid part scores 0, the rest 7.
-    sigmoid = "import os\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
-    cheat = filled(release, solution, {"sigmoid_answer": sigmoid})
-    submit(course, SCRIPT_STUDENT, ASSIGNMENT, cheat)
+    # A hidden test that fails on one student's answer (a grader bug): that part scores 0 and says why.
+    with open(course / "hidden_tests" / f"{ASSIGNMENT}.py", "a") as module:
+        module.write(BROKEN_FOR_ONE_ANSWER)
+    sigmoid = "def sigmoid(z):\n    if np.all(z == 123.0):\n        return -1.0\n    return 1 / (1 + np.exp(-z))\n"
+    submit(course, SCRIPT_STUDENT, ASSIGNMENT, filled(release, solution, {"sigmoid_answer": sigmoid}))
     result = nbcourse(course, "autograde")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -58,12 +71,13 @@ def test_counts_and_mean(page):
     assert "<td>sigmoid_test</td><td>2</td><td>0.50</td><td>1</td><td>3</td>" in page
 
 
-def test_failed_and_not_run_submissions_are_listed_with_reasons(page):
+def test_failed_submissions_and_ungraded_parts_are_listed_with_reasons(page):
     failed = page.split("could not be graded</h2>")[1].split("<h2>")[0]
     assert re.search(r"<td>not_json</td><td>the submitted file is not a valid notebook[^<]*</td>", failed)
     assert "complete" not in failed and "untouched" not in failed
-    not_run = page.split("cells that were not run</h2>")[1]
-    assert re.search(r"<td>x&lt;script&gt;</td><td>it imports os[^<]*</td>", not_run)
+    ungraded = page.split("could not be computed</h2>")[1]
+    assert re.search(r"<td>x&lt;script&gt;</td><td>sigmoid_test: This part could not be graded[^<]*"
+                     r"RuntimeError: a bug in the hidden test", ungraded)
 
 
 def test_student_text_is_escaped(page):

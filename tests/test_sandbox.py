@@ -1,8 +1,8 @@
 """The kernel sandbox, proved by a submission that tries to break each property.
 
-The answer rules (nbcourse/integrity.py) would stop this probe before it runs (it imports os
-and socket), so they are switched off here: what is tested is the sandbox alone, the second
-line of defence. The probe records what each attempt did; the test asserts it was refused.
+Nothing checks the student's code before it runs: the hidden tests run in the grader, and the
+kernel holds only the student's cells. The probe records what each attempt did; the test
+asserts it was refused.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ attempt("connect_internet", lambda: socket.create_connection(("1.1.1.1", 53), ti
 attempt("allocate_3_GiB", lambda: bytearray(3 * 2**30))
 attempt("signal_grader", lambda: os.kill({grader_pid}, 0) if {grader_pid} > 3 else 1 / 0)
 attempt("write_scratch", lambda: open("scratch.txt", "w").write("x"))
+attempt("import_nnlib", lambda: __import__("nnlib"))
+attempt("import_nbcourse", lambda: __import__("nbcourse.checks"))
+attempt("import_scipy", lambda: __import__("scipy"))
+attempt("import_sklearn", lambda: __import__("sklearn"))
+attempt("read_hidden_tests", lambda: open(root + "/hidden_tests/{a}.py").read())
+attempt("read_secret", lambda: open(root + "/hidden_tests/.secret").read())
 results["course_listing"] = os.listdir(root) if os.path.isdir(root) else []
 results["root_home_listing"] = os.listdir("/root") if os.path.isdir("/root") else []
 results["uid"] = os.getuid()
@@ -60,7 +66,8 @@ print("RESULTS" + json.dumps(results))
 
 REFUSED = ["read_solutions", "read_gradebook", "read_other_submission", "read_config", "write_course",
            "write_submitted", "write_system", "write_root", "fill_shared_memory", "connect_grader_host",
-           "connect_internet", "allocate_3_GiB", "signal_grader"]
+           "connect_internet", "allocate_3_GiB", "signal_grader", "import_nnlib", "import_nbcourse",
+           "import_scipy", "import_sklearn", "read_hidden_tests", "read_secret"]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +91,7 @@ def probed(course):
         code = PROBE.format(root=str(course), a=ASSIGNMENT, port=server.getsockname()[1], grader_pid=os.getpid())
         submit(course, "probe", ASSIGNMENT, filled(release, solution,
                                                    {"sigmoid_answer": code + answers_of(solution)["sigmoid_answer"]}))
-        result = nbcourse(course, "autograde", env={"NNCOURSE_ANSWER_RULES": "off", "NNCOURSE_MEMORY_MB": "1500",
+        result = nbcourse(course, "autograde", env={"NNCOURSE_MEMORY_MB": "1500",
                                                     "NNCOURSE_DB_URL": "sqlite:///gradebook.db"})
     assert result.returncode == 0, result.stdout + result.stderr
     graded = nbformat.read(notebook_path(course / "autograded" / "probe", ASSIGNMENT), as_version=4)
@@ -112,9 +119,9 @@ def test_the_kernel_can_write_its_scratch_folder_only_and_it_is_thrown_away(prob
 
 
 def test_the_course_folder_is_an_empty_skeleton_inside_the_sandbox(probe):
-    """Only the folders that lead to the scratch copy (and the course's own code) exist there."""
+    """Only the folders that lead to the scratch copy exist there: not the course's own packages."""
     results = probe[1]
-    skeleton = {"autograded", "nnlib", "nbcourse", ".venv"}
+    skeleton = {"autograded", ".venv"}
     assert set(results["course_listing"]) <= skeleton, results["course_listing"]
     assert set(results["root_home_listing"]) <= {".pyenv"}, results["root_home_listing"]
 
@@ -130,3 +137,114 @@ def test_the_probe_itself_is_still_graded(probe):
     course, _ = probe
     status = json.loads((course / "grading" / ASSIGNMENT / "probe.json").read_text())
     assert status["graded"]
+
+
+FORKS = {
+    # children that burn a core each, started in one cell: they die with their cell
+    "forks_busy": "import os\n\nfor _ in range(4):\n    if os.fork() == 0:\n"
+                  "        os.execv('/bin/sh', ['sh', '-c', 'while :; do :; done', 'busy-987655'])\n",
+    # forks until the process limit says no (bounded, should the limit ever fail)
+    "fork_bomb": "import os\n\nforked = refused = 0\nfor _ in range(1500):\n    try:\n        pid = os.fork()\n"
+                 "    except OSError:\n        refused += 1\n        continue\n    if pid == 0:\n"
+                 "        os.execv('/bin/sleep', ['sleep', '987654'])\n    forked += 1\n"
+                 "print('FORKED', forked, refused)\n",
+}
+
+
+def marked_processes() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if "987654" in command or "busy-987655" in command:
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory):
+    """Two forking students and an honest one, graded side by side; the largest number of tasks in any
+    grading cgroup is sampled from outside while it runs."""
+    import threading
+
+    course = make_course(tmp_path_factory.mktemp("forks"), [ASSIGNMENT])
+    release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
+    solution = nbformat.read(notebook_path(ROOT / "solutions", ASSIGNMENT), as_version=4)
+    for student, code in FORKS.items():
+        submit(course, student, ASSIGNMENT, filled(release, solution,
+                                                    {"forward_answer": code + answers_of(solution)["forward_answer"]}))
+    submit(course, "honest", ASSIGNMENT, filled(release, solution))
+    peak, done, groups = [0], threading.Event(), Path("/sys/fs/cgroup/pids/nbcourse")
+    before, seen = set(groups.glob("*")), set()
+
+    def sample():
+        while not done.is_set():
+            for current in groups.glob("*/pids.current"):
+                if current.parent in before:
+                    continue
+                seen.add(current.parent)
+                try:
+                    peak[0] = max(peak[0], int(current.read_text()))
+                except (OSError, ValueError):
+                    pass
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result = nbcourse(course, "autograde", "--workers", "2", env={"NNCOURSE_TIMEOUT": "20", "NNCOURSE_PROCESSES": "64"})
+    done.set()
+    sampler.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    nbcourse(course, "export", "--to", "grades.csv")
+    return course, peak[0], marked_processes(), [group for group in seen if group.exists()]
+
+
+def cgroups_available() -> bool:
+    return Path("/sys/fs/cgroup/pids").is_dir() and os.access("/sys/fs/cgroup/pids", os.W_OK)
+
+
+def test_no_process_of_a_submission_outlives_its_job(forks):
+    assert forks[2] == [], f"processes left behind: {forks[2]}"
+    assert forks[3] == [], "a job's cgroup was left"
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(forks):
+    if not cgroups_available():
+        pytest.skip("no writable cgroups here: the PID namespace alone ends the processes with the job")
+    peak = forks[1]
+    # the bomb's sleeping children fill the cgroup up to its limit, and no further
+    assert 48 <= peak <= 64, f"a grading cgroup held {peak} tasks at most (limit 64)"
+
+
+def test_forking_costs_nothing_to_the_honest_student(forks):
+    import csv
+
+    with open(forks[0] / "grades.csv") as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert scores == {"honest": 9.0, "forks_busy": 9.0, "fork_bomb": 9.0}, scores
+
+
+def test_a_copied_course_is_refused_before_grading(tmp_path):
+    """A course copied to another folder, graded with the environment of the original: refused, named."""
+    course = make_course(tmp_path / "copy", [ASSIGNMENT])
+    shutil.copytree(ROOT / "nnlib", course / "nnlib")  # its own nnlib, which this environment does not import
+    release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
+    submit(course, "someone", ASSIGNMENT, release)
+    result = nbcourse(course, "autograde")
+    assert result.returncode != 0
+    assert "imports nnlib from" in result.stderr and str(ROOT / "nnlib") in result.stderr, result.stderr
+    assert "Nothing was graded" in result.stderr
+    assert not (course / "autograded").exists()
+
+
+def test_a_broken_environment_is_refused_before_grading(tmp_path):
+    """The solution must score full marks in the sandbox first: a kernel that cannot run stops everything."""
+    course = make_course(tmp_path / "course", [ASSIGNMENT])
+    release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
+    submit(course, "someone", ASSIGNMENT, release)
+    result = nbcourse(course, "autograde", env={"NNCOURSE_MEMORY_MB": "40"})
+    assert result.returncode != 0
+    assert "preflight" in result.stderr and "nothing was graded" in result.stderr, result.stderr
+    assert not (course / "autograded").exists()
