@@ -24,8 +24,11 @@ from __future__ import annotations
 import json
 import queue
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from nbcourse import protocol
 
@@ -257,14 +260,14 @@ class KernelChannel:
 
 def _substitute(text: str, substitutes: dict[str, Callable]) -> str:
     """The reference's value for a stub's call, or an error the stub raises in the kernel."""
-    from nbcourse.checks import run_quietly
-
     try:
         asked = protocol.message(text)
         name, args, kwargs = asked["name"], protocol.decode(asked["args"]), protocol.decode(asked["kwargs"])
         if name not in substitutes:
             return json.dumps({"error": f"{name} is not available now"})
-        value = run_quietly(lambda: substitutes[name](*args, **kwargs), ())
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # nothing of the reference's on stderr
+            warnings.simplefilter("ignore")
+            value = substitutes[name](*args, **kwargs)
         return json.dumps({"value": protocol.encode(value)})
     except Exception as error:  # bad inputs to the reference: the student's call was wrong
         return json.dumps({"error": f"{type(error).__name__}: {error}"})

@@ -112,6 +112,28 @@ def verdict_outputs(passed: bool, message: str) -> list[NotebookNode]:
                          traceback=[f"CheckFailed: {message}"])]
 
 
+class SyncClient:
+    """An asynchronous kernel client (nbclient's), used from synchronous code by KernelChannel."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def execute(self, *args, **kwargs) -> str:
+        return self.client.execute(*args, **kwargs)
+
+    def input(self, text: str) -> None:
+        self.client.input(text)
+
+    def get_stdin_msg(self, timeout: float) -> dict:
+        return run_sync(self.client.get_stdin_msg)(timeout=timeout)
+
+    def get_shell_msg(self, timeout: float) -> dict:
+        return run_sync(self.client.get_shell_msg)(timeout=timeout)
+
+    def get_iopub_msg(self, timeout: float) -> dict:
+        return run_sync(self.client.get_iopub_msg)(timeout=timeout)
+
+
 class TrustedExecute(SandboxedExecute):
     """nbgrader's execution step, with each graded part checked in this process (see the module)."""
 
@@ -124,7 +146,7 @@ class TrustedExecute(SandboxedExecute):
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})
         assignment, student = info.get("assignment", ""), info.get("student", "")
-        self._channel = self._client = None
+        self._channel = None
         self._spent = 0.0
         self._verdicts: dict[str, tuple[bool, str]] = {}
         try:
@@ -136,11 +158,7 @@ class TrustedExecute(SandboxedExecute):
             self._load_error = f"the hidden tests of {assignment} could not be loaded ({type(error).__name__}: {error})"
         self._assignment, self._student = assignment, student
         self._budget = float(getattr(self._module, "NOTEBOOK_SECONDS", NOTEBOOK_SECONDS))
-        try:
-            nb, resources = super().preprocess(nb, resources, km)
-        finally:
-            if self._client is not None:
-                self._client.stop_channels()
+        nb, resources = super().preprocess(nb, resources, km)
         resources.setdefault("nbcourse", {})["verdicts"] = dict(self._verdicts)
         return nb, resources
 
@@ -179,9 +197,10 @@ class TrustedExecute(SandboxedExecute):
 
     def _connect(self) -> KernelChannel:
         if self._channel is None:
-            self._client = self.km.blocking_client()
-            self._client.start_channels()
-            self._channel = KernelChannel(self._client, interrupt=run_sync(self.km.interrupt_kernel),
+            # nbclient's own client, connected since the kernel started: a client made now could send its
+            # first request before its stdin socket is connected, and the kernel drops an input request
+            # to a socket it does not know yet (the call would then wait for ever).
+            self._channel = KernelChannel(SyncClient(self.kc), interrupt=run_sync(self.km.interrupt_kernel),
                                           is_alive=run_sync(self.km.is_alive))
         return self._channel
 
