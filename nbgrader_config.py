@@ -12,6 +12,7 @@ Two settings an instructor may change without editing this file:
   NNCOURSE_MEMORY_MB, NNCOURSE_CPU_SECONDS, NNCOURSE_PROCESSES, NNCOURSE_CPUS, NNCOURSE_SANDBOX
                      the kernel sandbox (nbcourse/sandbox.py)
   NNCOURSE_SECRET    the secret the hidden tests' cases are drawn from (default: hidden_tests/.secret)
+  NNCOURSE_BOOK_URL  the book's address for the feedback's links (default: the local build, _build/html)
 """
 
 import os

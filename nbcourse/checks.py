@@ -156,10 +156,12 @@ def difference(got, expected, rtol: float, atol: float) -> str | None:
         return None
     if got is None:
         return "got None: does the function return its result?"
+    if np.iscomplexobj(got):
+        return "expected real numbers, got complex ones"
     try:
         got_array = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return f"expected a number or an array, got {type(got).__name__}"
+    except (TypeError, ValueError, OverflowError, MemoryError):
+        return f"expected a number or an array, got {_describe(got)[:100]}"
     expected_array = np.asarray(expected, dtype=float)
     if got_array.shape != expected_array.shape:
         return f"expected shape {expected_array.shape}, got shape {got_array.shape}"
@@ -187,7 +189,7 @@ def matches(got, expected, rtol: float, atol: float) -> bool:
                 and all(matches(g, e, rtol, atol) for g, e in zip(got, expected, strict=True)))
     try:
         got_array, expected_array = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, MemoryError):
         return False
     return got_array.shape == expected_array.shape and bool(
         np.allclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True))

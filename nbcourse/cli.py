@@ -125,6 +125,8 @@ def ungraded_parts(autograded: Path) -> dict[str, str]:
         except Exception:
             continue
         for cell in notebook.cells:
+            if not is_test_cell(cell):  # a student's own cell may print anything
+                continue
             for output in cell.get("outputs", []):
                 text = str(output.get("evalue", ""))
                 if output.get("output_type") == "error" and text.startswith(NOT_GRADED):
@@ -229,15 +231,19 @@ def preflight(root: Path, names: list[str]) -> None:
 
 
 def preflight_fingerprint(root: Path, name: str) -> str:
-    """What a preflight result depends on: the solution, the hidden tests, the configuration, the
-    sandbox's settings and the environment (its packages: site-packages changes when one is added or
-    removed). Equal fingerprints: the preflight need not run again."""
+    """What a preflight result depends on: the solution, the hidden tests, the configuration, the grader's
+    and the references' code, the sandbox's settings and the environment (its packages: site-packages
+    changes when one is added or removed). Equal fingerprints: the preflight need not run again."""
     import hashlib
     import site
 
     digest = hashlib.sha256()
+    import nbcourse
+    import nnlib
+
+    code = [p for package in (nbcourse, nnlib) for p in sorted(Path(package.__file__).parent.glob("*.py"))]
     for path in [*sorted((root / "solutions" / name).glob("*.ipynb")), root / "hidden_tests" / f"{name}.py",
-                 root / "nbgrader_config.py"]:
+                 root / "nbgrader_config.py", *code]:
         digest.update(path.read_bytes() if path.is_file() else b"-")
     site_packages = Path(site.getsitepackages()[0])
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("NNCOURSE_"))
@@ -259,6 +265,10 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
         sandbox.require()
     except sandbox.SandboxUnavailable as error:
         raise SystemExit(f"error: {error}") from None
+    if sandbox.enabled() and not sandbox.JobCgroup.available():
+        print("warning: the grader cannot make cgroups here (cgroup v1 at /sys/fs/cgroup, writable): each kernel "
+              "still runs in the sandbox, but without a process limit, a total memory limit or a CPU share, and the "
+              "processes a cell forks live until the notebook ends (README: the sandbox)", file=sys.stderr)
     from nbcourse.trusted import tests_digest
 
     graded_assignments = sorted({a for _, a in todo})

@@ -47,18 +47,18 @@ def _npy(a):
 def _encode(v, depth=0):
     if depth > 30:
         raise TypeError("the value is nested too deeply")
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    if isinstance(v, float):
-        return v if v == v and v not in (float("inf"), float("-inf")) else {"$float": repr(v)}
-    if isinstance(v, _np.ndarray):
-        if v.dtype.kind not in "biufcU":
-            raise TypeError(f"an array of dtype {v.dtype}, which is not numeric data")
-        return {"$array": _npy(v)}
     if isinstance(v, _np.generic):
         if _np.asarray(v).dtype.kind not in "biufcU":
             raise TypeError(f"a {type(v).__name__}, which is not numeric data")
         return {"$scalar": _npy(_np.asarray(v))}
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else {"$float": repr(float(v))}
+    if isinstance(v, _np.ndarray):
+        if v.dtype.kind not in "biufcU":
+            raise TypeError(f"an array of dtype {v.dtype}, which is not numeric data")
+        return {"$array": _npy(v)}
     if type(v) is tuple:
         return {"$tuple": [_encode(x, depth + 1) for x in v]}
     if type(v) is list:
@@ -190,9 +190,13 @@ class KernelChannel:
         msg_id = self.client.execute(CALL_CODE, silent=False, store_history=False, allow_stdin=True)
         outcome: Outcome | None = None
         interrupted = False
+        checked = start
         while True:
             now = time.monotonic()
-            if now > deadline and not interrupted:
+            if now > deadline and outcome is not None and not interrupted:
+                deadline = now + 10  # the result is in: let the call end by itself
+                interrupted = None
+            elif now > deadline and not interrupted:
                 self.interrupt()
                 interrupted, deadline = True, now + 10
             elif now > deadline:
@@ -201,16 +205,23 @@ class KernelChannel:
                 message = self.client.get_stdin_msg(timeout=0.05)
             except queue.Empty:
                 message = None
-            if message is not None and message["msg_type"] == "input_request":
-                prompt = message["content"].get("prompt", "")
-                reply, result = self._answer(prompt, request, substitutes, interrupted)
-                if result is not None and not interrupted:
-                    outcome = result
+            if message is not None:
+                reply, result = "", None
+                try:
+                    if message["msg_type"] == "input_request" and message["parent_header"]["msg_id"] == msg_id:
+                        prompt = str(message["content"].get("prompt", ""))
+                        reply, result = self._answer(prompt, request, substitutes, bool(interrupted))
+                except Exception as error:  # anything malformed from the kernel: its own wrong answer
+                    result = Outcome(raised="NotData", message=f"the kernel sent a malformed message ({error!r:.200})")
+                if result is not None and outcome is None and not interrupted:
+                    outcome = result  # the first result counts; the kernel cannot change it afterwards
                 self.client.input(reply)
             if self._replied(msg_id):
                 break
-            if not self.is_alive():
-                raise KernelGone("the kernel died (the code exited Python, crashed, or used too much memory)")
+            if now - checked > 0.5:
+                checked = now
+                if not self.is_alive():
+                    raise KernelGone("the kernel died (the code exited Python, crashed, or used too much memory)")
         self._drain_iopub()  # what the call printed is not part of the verdict
         if interrupted:
             raise PartTimeout(f"it ran longer than the time limit of {timeout:.0f} s (an endless loop?)")
@@ -233,7 +244,8 @@ class KernelChannel:
                 reply = self.client.get_shell_msg(timeout=0)
             except queue.Empty:
                 return False
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            header = reply.get("parent_header")
+            if isinstance(header, dict) and header.get("msg_id") == msg_id:
                 return True
 
     @staticmethod
@@ -253,8 +265,9 @@ class KernelChannel:
             except protocol.NotData as error:
                 return "", Outcome(raised="NotData", message=f"it returned something that is not data: {error}")
             if "not_data" in sent:
-                return "", Outcome(raised="NotData", message=f"it returned {sent['not_data']}")
-            return "", Outcome(raised=str(sent.get("raised", "Error"))[:100], message=str(sent.get("message", "")))
+                return "", Outcome(raised="NotData", message=f"it returned {str(sent['not_data'])[:500]}")
+            return "", Outcome(raised=str(sent.get("raised", "Error"))[:100],
+                               message=str(sent.get("message", ""))[:2000])
         return "", None  # the student's own input(): an empty line
 
 
@@ -265,6 +278,8 @@ def _substitute(text: str, substitutes: dict[str, Callable]) -> str:
         name, args, kwargs = asked["name"], protocol.decode(asked["args"]), protocol.decode(asked["kwargs"])
         if name not in substitutes:
             return json.dumps({"error": f"{name} is not available now"})
+        if kwargs or not isinstance(args, tuple):
+            return json.dumps({"error": f"{name} takes its arguments by position here"})
         with warnings.catch_warnings(), np.errstate(all="ignore"):  # nothing of the reference's on stderr
             warnings.simplefilter("ignore")
             value = substitutes[name](*args, **kwargs)

@@ -30,6 +30,7 @@ import numpy as np
 MAX_MESSAGE = 64 * 2**20    # characters of JSON the grader reads from a kernel
 MAX_DEPTH = 32
 DATA_KINDS = "biufcU"       # bool, int, uint, float, complex, str: never object arrays
+MAX_ELEMENTS = 50_000_000   # elements of one array
 
 
 class NotData(ValueError):
@@ -47,8 +48,10 @@ def _from_npy(text: str) -> np.ndarray:
         array = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
     except Exception as error:  # a malformed .npy, or one that asks for pickle
         raise NotData(f"an array could not be read ({type(error).__name__})") from None
-    if array.dtype.kind not in DATA_KINDS:
+    if array.dtype.kind not in DATA_KINDS or array.dtype.itemsize == 0:
         raise NotData(f"an array of dtype {array.dtype} is not numeric data")
+    if array.size > MAX_ELEMENTS:
+        raise NotData(f"an array of {array.size:,} elements is larger than any answer ({MAX_ELEMENTS:,} at most)")
     return array
 
 
@@ -56,14 +59,14 @@ def encode(value, depth: int = 0):
     """``value`` as JSON-ready data in the tagged format above (used by the grader for inputs)."""
     if depth > MAX_DEPTH:
         raise TypeError("data nested too deeply")
+    if isinstance(value, np.generic):  # before float: np.float64 is a float, and repr(np.float64(nan)) is no float
+        return {"$scalar": _npy(np.asarray(value))}
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"$float": repr(value)}
     if isinstance(value, np.ndarray):
         return {"$array": _npy(value)}
-    if isinstance(value, np.generic):
-        return {"$scalar": _npy(np.asarray(value))}
     if isinstance(value, tuple):
         return {"$tuple": [encode(v, depth + 1) for v in value]}
     if isinstance(value, list):
@@ -128,8 +131,8 @@ def message(text: str) -> dict:
         raise NotData(f"the reply is larger than {MAX_MESSAGE // 2**20} MiB")
     try:
         data = json.loads(text)
-    except ValueError:
-        raise NotData("the reply is not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise NotData("the reply is not valid JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise NotData("the reply is not a JSON object")
     return data

@@ -225,12 +225,25 @@ class JobCgroup:
                     "cpu": {"cpu.cfs_period_us": "100000",
                             "cpu.cfs_quota_us": str(int(float(os.environ.get("NNCOURSE_CPUS", "1")) * 100000))},
                     "memory": {"memory.limit_in_bytes": str(memory * 2**20)}}
-        for controller, values in settings.items():
-            folder = CGROUPS / controller / "nbcourse" / name
-            folder.mkdir(parents=True)
-            self.folders.append(folder)
-            for key, value in values.items():
-                (folder / key).write_text(value)
+        try:
+            for controller, values in settings.items():
+                folder = CGROUPS / controller / "nbcourse" / name
+                folder.mkdir(parents=True)
+                self.folders.append(folder)
+                for key, value in values.items():
+                    (folder / key).write_text(value)
+        except OSError:
+            self.close()
+            raise
+
+    @classmethod
+    def available(cls) -> bool:
+        """Can the grader make the cgroups here (and is it asked to)?"""
+        group = cls.create(f"probe-{os.getpid()}")
+        if group is None:
+            return False
+        group.close()
+        return True
 
     @classmethod
     def create(cls, name: str) -> JobCgroup | None:
@@ -243,7 +256,7 @@ class JobCgroup:
             return None
 
     def prefix(self) -> list[str]:
-        joins = "; ".join(f'echo $$ > "{folder}/cgroup.procs"' for folder in self.folders)
+        joins = " && ".join(f'echo $$ > "{folder}/cgroup.procs"' for folder in self.folders)
         return ["sh", "-c", f'{joins} && exec "$@"', "nbcourse-job"]
 
     def pids(self) -> list[int]:

@@ -79,14 +79,21 @@ def course_secret(folder: Path) -> bytes:
     if os.environ.get("NNCOURSE_SECRET"):
         return os.environ["NNCOURSE_SECRET"].encode()
     path = Path(folder) / SECRET_FILE
-    if not path.is_file():
+    if not path.is_file():  # written whole, then linked into place: a reader never sees half a secret
+        scratch = path.with_name(f"{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
+            os.link(scratch, path)
         except FileExistsError:  # another worker made it a moment ago
             pass
-    return path.read_text().strip().encode()
+        finally:
+            scratch.unlink()
+    secret = path.read_text().strip().encode()
+    if len(secret) < 16:
+        raise ValueError(f"{path} holds no usable secret (16 characters at least): delete it to make a new one")
+    return secret
 
 
 def seed(secret: bytes, assignment: str, student: str, grade_id: str) -> int:
@@ -149,6 +156,7 @@ class TrustedExecute(SandboxedExecute):
         self._channel = None
         self._spent = 0.0
         self._verdicts: dict[str, tuple[bool, str]] = {}
+        self._load_error = ""
         try:
             self._module = load_hidden_tests(Path(self.hidden_tests), assignment)
             self._parts = {part.grade_id: part for part in self._module.PARTS}
@@ -208,7 +216,7 @@ class TrustedExecute(SandboxedExecute):
         grade_id = cell.metadata["nbgrader"].get("grade_id", "")
         part = self._parts.get(grade_id)
         if part is None:
-            why = getattr(self, "_load_error", None) or f"no hidden test is defined for the graded cell {grade_id!r}"
+            why = self._load_error or f"no hidden test is defined for the graded cell {grade_id!r}"
             self._verdicts[grade_id] = (False, why)
             return verdict_outputs(False, f"{NOT_GRADED}: {why}. The instructor has been told.")
         seconds = part.seconds or self._cell_timeout()

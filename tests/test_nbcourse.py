@@ -266,3 +266,30 @@ def test_a_copied_answer_cell_becomes_plain_code():
     cell = {"cell_type": "code", "metadata": {"nbgrader": {}}, "source": "x = 1"}
     cell, _ = preprocessors.DropEmptyNbgraderMetadata().preprocess_cell(cell, {}, 0)
     assert "nbgrader" not in cell["metadata"]
+
+
+def test_nan_and_inf_scalars_come_back_as_numbers(student):
+    """np.float64 is a float whose repr is not: a loss of inf must reach the grader as inf, to be judged."""
+    kernel = student("def loss(x):\n    return np.float64(np.inf) if x else np.float32(np.nan)\n")
+    assert kernel.function("loss")(1) == np.inf
+    assert np.isnan(kernel.function("loss")(0))
+
+
+def test_a_substitute_takes_positional_data_only(student):
+    kernel = student("def derivative(z):\n    return sigmoid(z=z)\n")
+    with pytest.raises(checks.StudentError, match="by position"):
+        kernel.function("derivative", substitutes={"sigmoid": nnlib.activations.sigmoid})(np.zeros(2))
+
+
+def test_malformed_replies_are_the_students_not_the_graders():
+    with pytest.raises(protocol.NotData):
+        protocol.message("[" * 100_000 + "]" * 100_000)
+    import base64
+    import io
+
+    header = io.BytesIO()  # a .npy of 10^18 empty strings: 0 bytes to send, a MemoryError to compare
+    np.lib.format.write_array_header_1_0(header, {"descr": "<U0", "fortran_order": False, "shape": (10**9, 10**9)})
+    with pytest.raises(protocol.NotData):
+        protocol.decode({"$array": base64.b64encode(header.getvalue()).decode()})
+    assert "complex" in checks.difference(np.array([1 + 1j]), np.array([1.0]), 1e-6, 1e-9)
+    assert "expected a number" in checks.difference(10**400, 1.0, 1e-6, 1e-9)
