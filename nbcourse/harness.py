@@ -189,13 +189,12 @@ class KernelChannel:
         deadline = start + timeout
         msg_id = self.client.execute(CALL_CODE, silent=False, store_history=False, allow_stdin=True)
         outcome: Outcome | None = None
-        interrupted = False
+        interrupted = graced = False
         checked = start
         while True:
             now = time.monotonic()
-            if now > deadline and outcome is not None and not interrupted:
-                deadline = now + 10  # the result is in: let the call end by itself
-                interrupted = None
+            if now > deadline and outcome is not None and not interrupted and not graced:
+                deadline, graced = now + 10, True  # the result is in: let the call end by itself
             elif now > deadline and not interrupted:
                 self.interrupt()
                 interrupted, deadline = True, now + 10
@@ -210,7 +209,7 @@ class KernelChannel:
                 try:
                     if message["msg_type"] == "input_request" and message["parent_header"]["msg_id"] == msg_id:
                         prompt = str(message["content"].get("prompt", ""))
-                        reply, result = self._answer(prompt, request, substitutes, bool(interrupted))
+                        reply, result = self._answer(prompt, request, substitutes, interrupted)
                 except Exception as error:  # anything malformed from the kernel: its own wrong answer
                     result = Outcome(raised="NotData", message=f"the kernel sent a malformed message ({error!r:.200})")
                 if result is not None and outcome is None and not interrupted:

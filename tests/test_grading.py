@@ -254,7 +254,7 @@ def test_stderr_does_not_cost_a_correct_answer(course):
     assert [o.get("name") for o in cell.outputs] == ["stdout"] and "Passed" in cell.outputs[0]["text"]
 
 
-HIDDEN_TEST_TEXT = ("check_function", "Mistake(", "default_rng(", "PARTS", "import nnlib", "reference_forward")
+HIDDEN_TEST_TEXT = ("check_function", "Mistake(", "PARTS = ", "def check_", "import nnlib", "reference_forward")
 
 
 @pytest.mark.parametrize("student", [*CHEATS, *ROUTES, "exits"])
