@@ -227,12 +227,18 @@ def test_forking_costs_nothing_to_the_honest_student(forks):
 
 
 def test_a_copied_course_is_refused_before_grading(tmp_path):
-    """A course copied to another folder, graded with the environment of the original: refused, named."""
+    """A course copied to another folder, graded with the environment of the original (whose editable
+    install points at the original checkout): refused, both folders named, nothing graded. Run from a
+    folder inside the course, so that Python does not find the copy's own packages first."""
+    import subprocess
+    import sys
+
     course = make_course(tmp_path / "copy", [ASSIGNMENT])
     shutil.copytree(ROOT / "nnlib", course / "nnlib")  # its own nnlib, which this environment does not import
     release = nbformat.read(notebook_path(course / "exercises", ASSIGNMENT), as_version=4)
     submit(course, "someone", ASSIGNMENT, release)
-    result = nbcourse(course, "autograde")
+    result = subprocess.run([sys.executable, "-m", "nbcourse", "autograde"], cwd=course / "submitted",
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     assert "imports nnlib from" in result.stderr and str(ROOT / "nnlib") in result.stderr, result.stderr
     assert "Nothing was graded" in result.stderr
