@@ -200,10 +200,12 @@ class KernelChannel:
                 interrupted, deadline = True, now + 10
             elif now > deadline:
                 raise KernelGone(f"the kernel did not stop within 10 s of the {timeout:.0f} s time limit")
-            try:
-                message = self.client.get_stdin_msg(timeout=0.05)
-            except queue.Empty:
-                message = None
+            message = None
+            if outcome is None or interrupted:  # once the result is in, only the reply is awaited (below)
+                try:
+                    message = self.client.get_stdin_msg(timeout=0.05)
+                except queue.Empty:
+                    pass
             if message is not None:
                 reply, result = "", None
                 try:
@@ -215,7 +217,7 @@ class KernelChannel:
                 if result is not None and outcome is None and not interrupted:
                     outcome = result  # the first result counts; the kernel cannot change it afterwards
                 self.client.input(reply)
-            if self._replied(msg_id):
+            if self._replied(msg_id, wait=0.05 if outcome is not None and not interrupted else 0):
                 break
             if now - checked > 0.5:
                 checked = now
@@ -237,12 +239,13 @@ class KernelChannel:
             except queue.Empty:
                 return
 
-    def _replied(self, msg_id: str) -> bool:
+    def _replied(self, msg_id: str, wait: float = 0) -> bool:
         while True:
             try:
-                reply = self.client.get_shell_msg(timeout=0)
+                reply = self.client.get_shell_msg(timeout=wait)
             except queue.Empty:
                 return False
+            wait = 0
             header = reply.get("parent_header")
             if isinstance(header, dict) and header.get("msg_id") == msg_id:
                 return True
