@@ -8,6 +8,7 @@ computed, is never a silent 0.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def read_all(root: Path) -> dict[tuple[str, str], Status]:
     for path in sorted(Path(root, STATUS_DIR).glob("*/*.json")):
         try:
             status = Status.read(path)
-        except (ValueError, TypeError, OSError):
-            continue  # not one of ours (nbgrader_export.csv lives beside them)
+        except (ValueError, TypeError, OSError) as error:  # said, not skipped silently: its row would look graded
+            print(f"warning: {path} is not a readable grading record ({error}); grade it again", file=sys.stderr)
+            continue
         found[(status.student, status.assignment)] = status
     return found

@@ -192,16 +192,13 @@ class TrustedExecute(SandboxedExecute):
                     text=f"[not run: the notebook's cells may take {self._budget:.0f} s in all when graded, "
                          "and that time is used up]\n")]
                 return cell, resources
-            self.timeout = int(max(1, min(self._cell_timeout(), remaining)))
+            self.timeout = int(max(1, min(self._configured_timeout, remaining)))
             start = time.monotonic()
             try:
                 return super().preprocess_cell(cell, resources, index)
             finally:
                 self._spent += time.monotonic() - start
         return cell, resources
-
-    def _cell_timeout(self) -> float:
-        return self._configured_timeout
 
     def _connect(self) -> KernelChannel:
         if self._channel is None:
@@ -219,7 +216,7 @@ class TrustedExecute(SandboxedExecute):
             why = self._load_error or f"no hidden test is defined for the graded cell {grade_id!r}"
             self._verdicts[grade_id] = (False, why)
             return verdict_outputs(False, f"{NOT_GRADED}: {why}. The instructor has been told.")
-        seconds = part.seconds or self._cell_timeout()
+        seconds = part.seconds or self._configured_timeout
         rng = np.random.default_rng(seed(self._secret, self._assignment, self._student, grade_id))
         try:
             shown = part.check(Student(self._connect(), seconds), rng)
