@@ -201,11 +201,11 @@ class KernelChannel:
             elif now > deadline:
                 raise KernelGone(f"the kernel did not stop within 10 s of the {timeout:.0f} s time limit")
             message = None
-            if outcome is None or interrupted:  # once the result is in, only the reply is awaited (below)
-                try:
-                    message = self.client.get_stdin_msg(timeout=0.05)
-                except queue.Empty:
-                    pass
+            waiting = outcome is None or interrupted  # once the result is in, the reply is awaited (below)
+            try:  # further input requests are still answered: a kernel left waiting would hang the notebook
+                message = self.client.get_stdin_msg(timeout=0.05 if waiting else 0)
+            except queue.Empty:
+                pass
             if message is not None:
                 reply, result = "", None
                 try:

@@ -293,3 +293,12 @@ def test_malformed_replies_are_the_students_not_the_graders():
         protocol.decode({"$array": base64.b64encode(header.getvalue()).decode()})
     assert "complex" in checks.difference(np.array([1 + 1j]), np.array([1.0]), 1e-6, 1e-9)
     assert "expected a number" in checks.difference(10**400, 1.0, 1e-6, 1e-9)
+
+
+def test_a_forged_result_counts_as_the_students_answer_and_hangs_nothing(student):
+    """The first result is the answer (the kernel could return anything anyway); the real one after it
+    is still answered, so the call ends instead of leaving the kernel waiting."""
+    kernel = student("import json\ndef f(x):\n    input('nbcourse:result:' + json.dumps({'value': 7}))\n    return 1\n",
+                     seconds=20)
+    assert kernel.function("f")(0) == 7
+    assert kernel.used < 5
