@@ -230,7 +230,7 @@ def check_dense_forward(student, rng):
 def reference_dense_backward(x, W, grad_out):
     layer = reference_dense(W, np.zeros(W.shape[1]))
     layer.forward(x)
-    dx = layer.backward_preactivation(grad_out)
+    dx = layer.backward_from_z(grad_out)
     return dx, layer.grads[0].copy(), layer.grads[1].copy()
 
 

@@ -15,14 +15,18 @@ from nnlib import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     regularizers,
+    saving,
+    schedules,
 )
 from nnlib.callbacks import History
+from nnlib.layers import Input
 from nnlib.model import NotCompiledError, Sequential
 
 __version__ = "0.1.0"
 __all__ = [
-    "History", "NotCompiledError", "Sequential", "activations", "callbacks", "data", "gradcheck",
-    "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
+    "History", "Input", "NotCompiledError", "Sequential", "activations", "callbacks", "data", "gradcheck",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "schedules",
 ]

@@ -11,10 +11,17 @@ Where the lecture notes and Keras differ, nnlib follows Keras and says so:
   subgradients).
 * ``leaky_relu``'s slope ``alpha`` defaults to Keras's 0.2; the notes use 0.1 in one
   place and 0.01 in their table: pass ``alpha`` to choose.
+* ``"gelu"`` is the exact GELU z Φ(z), as ``keras.activations.gelu`` (``approximate=False``).
+  Its tanh approximation is ``get("gelu", approximate=True)``, what Keras writes as
+  ``keras.activations.gelu(x, approximate=True)``. Beware that ``keras.ops.gelu`` defaults to
+  the approximation: only the activation defaults to the exact form.
+* ``"swish"`` is another name for ``"silu"``, z σ(z), as in Keras.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -103,6 +110,176 @@ def softplus_derivative(z) -> Array:
     return sigmoid(z)
 
 
+# ---- the error function, for GELU -----------------------------------------------------------
+# NumPy has no erf. The two classical expansions below give it to float64 precision, each where it
+# converges fast: a series for |x| < 1.5 and a continued fraction beyond (see ``erf``).
+
+_SERIES_TERMS = 25  # enough for |x| < 1.5: the first term left out is below 2e-18 of the sum
+_FRACTION_TERMS = 80  # enough for |x| >= 1.5 (fewer would do further out)
+_SERIES_END = 1.5
+# erfc(x) underflows to 0 beyond 27.3: capping |x| at 30 changes nothing and keeps x^2 finite (x may be inf).
+_ERF_CAP = 30.0
+# 2^n / (2n + 1)!!, the coefficients of the series below, built by their recurrence.
+_SERIES_COEFFICIENTS = np.cumprod([1.0] + [2.0 / (2 * n + 1) for n in range(1, _SERIES_TERMS)])
+
+
+def _exp_minus_square(x: Array) -> Array:
+    """e^{-x^2}, split as e^{-s^2} e^{-(x - s)(x + s)} with s = x rounded to 1/16.
+
+    s^2 is exact in float64, so the rounding of x^2 (an absolute error of up to 1e-13 when
+    x^2 is near 700) does not become a relative error of e^{-x^2}.
+    """
+    s = np.round(x * 16.0) / 16.0
+    return np.exp(-s * s) * np.exp(-(x - s) * (x + s))
+
+
+def _erf_series(x: Array) -> Array:
+    """erf(x) = (2 / sqrt(pi)) e^{-x^2} sum_n 2^n x^{2n+1} / (2n + 1)!!, for 0 <= x < 1.5.
+
+    Every term is positive, so nothing cancels (the Taylor series of erf alternates). The
+    polynomial in x^2 is summed by Horner's rule.
+    """
+    x2 = x * x
+    total = np.full_like(x, _SERIES_COEFFICIENTS[-1])
+    for coefficient in _SERIES_COEFFICIENTS[-2::-1]:
+        total *= x2
+        total += coefficient
+    return (2.0 / math.sqrt(math.pi)) * x * _exp_minus_square(x) * total
+
+
+def _erfc_continued_fraction(x: Array) -> Array:
+    """erfc(x) = (e^{-x^2} / sqrt(pi)) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + 2 / (x + ...))))), x >= 1.5.
+
+    Laplace's continued fraction, evaluated from its far end inwards. It gives the small
+    erfc(x) to full relative precision, which 1 - erf(x) cannot (it cancels).
+    """
+    t = x.copy()
+    for k in range(_FRACTION_TERMS, 0, -1):
+        np.divide(k / 2.0, t, out=t)
+        t += x
+    return _exp_minus_square(x) / (math.sqrt(math.pi) * t)
+
+
+def _erf_parts(x) -> tuple[Array, Array, Array]:
+    """x as float64, the mask |x| < 1.5, and erf(|x|) there / erfc(|x|) elsewhere."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.minimum(np.abs(x), _ERF_CAP)
+    near = a < _SERIES_END
+    part = np.empty_like(a)
+    part[near] = _erf_series(a[near])
+    part[~near] = _erfc_continued_fraction(a[~near])
+    return x, near, part
+
+
+def erf(x) -> Array:
+    """erf(x) = (2 / sqrt(pi)) integral_0^x e^{-t^2} dt, in float64, to within a few units in the last place.
+
+    Computed by the series in ``_erf_series`` for |x| < 1.5 and as 1 - erfc(|x|) with the
+    continued fraction in ``_erfc_continued_fraction`` beyond; erf(-x) = -erf(x).
+    """
+    x, near, part = _erf_parts(x)
+    return np.copysign(np.where(near, part, 1.0 - part), x)
+
+
+def erfc(x) -> Array:
+    """erfc(x) = 1 - erf(x), in float64; for x >= 1.5 to full relative precision however small.
+
+    For x <= -1.5 it is 2 - erfc(|x|); for |x| < 1.5 it is 1 - erf(x), whose relative error
+    stays below 2e-14 there (erfc(1.5) = 0.034 is the smallest value taken this way).
+    """
+    x, near, part = _erf_parts(x)
+    return np.where(near, 1.0 - np.copysign(part, x), np.where(x < 0, 2.0 - part, part))
+
+
+_SQRT_HALF = math.sqrt(0.5)  # 1 / sqrt(2)
+
+
+def normal_cdf(z) -> Array:
+    """Φ(z) = P(Z <= z) for a standard normal Z = (1 + erf(z / sqrt(2))) / 2 = erfc(-z / sqrt(2)) / 2, in float64.
+
+    The erfc form keeps the left tail exact: Φ(-30) = 4.9e-198, not 1 - 1 = 0.
+    """
+    return 0.5 * erfc(-np.asarray(z, dtype=np.float64) * _SQRT_HALF)
+
+
+def normal_pdf(z) -> Array:
+    """φ(z) = Φ'(z) = e^{-z^2 / 2} / sqrt(2 pi) = e^{-w^2} / (sqrt(2) sqrt(pi)) with w = z / sqrt(2), in float64."""
+    w = np.minimum(np.abs(np.asarray(z, dtype=np.float64)), 40.0) * _SQRT_HALF  # φ(40) = 0 in float64
+    return _SQRT_HALF * np.exp(-w * w) / math.sqrt(math.pi)
+
+
+# ---- GELU and SiLU -----------------------------------------------------------------------------
+# The products z Φ(z), z σ(z) are 0 times infinity at z = -inf. Where the second factor is already
+# exactly 0 in float64 (z < -40 for Φ, z < -800 for σ), z is floored without changing any value.
+
+_GELU_FLOOR = -40.0
+_SILU_FLOOR = -800.0
+_GELU_TANH_CUBIC = 0.044715
+_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_tanh_argument(z: Array) -> tuple[Array, Array, Array]:
+    """(z clipped to [-50, 50], u = sqrt(2/pi) (z + 0.044715 z^3), du/dz) of the tanh approximation.
+
+    Beyond |z| = 50, sigma(2u) is exactly 0 or 1 in float32 and float64, so clipping changes no
+    value, and z^3 cannot overflow.
+    """
+    zc = np.clip(z, -50.0, 50.0)
+    u = _GELU_TANH_SCALE * (zc + _GELU_TANH_CUBIC * zc**3)
+    du = _GELU_TANH_SCALE * (1.0 + 3.0 * _GELU_TANH_CUBIC * zc * zc)
+    return zc, u, du
+
+
+def gelu(z, approximate: bool = False) -> Array:
+    """gelu(z) = z Φ(z) = (z / 2) (1 + erf(z / sqrt(2))), Φ the standard normal CDF (Keras's default).
+
+    ``approximate=True`` is the tanh approximation (Hendrycks and Gimpel) that Keras offers as
+    ``gelu(x, approximate=True)``:
+
+        gelu(z) ≈ (z / 2) (1 + tanh(u)) = z sigma(2u),   u = sqrt(2/pi) (z + 0.044715 z^3),
+
+    computed as z sigma(2u), which is the same number without the cancellation in 1 + tanh(u)
+    for negative z. The exact form is computed in float64 (``normal_cdf``) and returned in the
+    input's dtype.
+    """
+    z = _float(z)
+    if approximate:
+        _, u, _ = _gelu_tanh_argument(z)
+        return np.maximum(z, -50.0) * sigmoid(2.0 * u)  # sigma(2u) = 0 below -50: no -inf * 0
+    return (np.maximum(z, _GELU_FLOOR) * normal_cdf(z)).astype(z.dtype, copy=False)
+
+
+def gelu_derivative(z, approximate: bool = False) -> Array:
+    """gelu'(z) = Φ(z) + z φ(z), φ = Φ' the standard normal density.
+
+    Approximate form: d/dz [z sigma(2u)] = sigma(2u) + 2 z sigma(2u) sigma(-2u) du/dz, with
+    du/dz = sqrt(2/pi) (1 + 3 * 0.044715 z^2).
+    """
+    z = _float(z)
+    if approximate:
+        zc, u, du = _gelu_tanh_argument(z)
+        s = sigmoid(2.0 * u)
+        return s + 2.0 * zc * s * sigmoid(-2.0 * u) * du
+    z64 = np.clip(z, _GELU_FLOOR, -_GELU_FLOOR).astype(np.float64)  # z φ(z) = 0 beyond |z| = 40
+    return (normal_cdf(z) + z64 * normal_pdf(z64)).astype(z.dtype, copy=False)
+
+
+def silu(z) -> Array:
+    """silu(z) = swish(z) = z sigma(z): a smooth ReLU that dips below 0 (to -0.278 at z = -1.278)."""
+    z = _float(z)
+    return np.maximum(z, _SILU_FLOOR) * sigmoid(z)
+
+
+def silu_derivative(z) -> Array:
+    """silu'(z) = sigma(z) + z sigma(z) (1 - sigma(z)) = sigma(z) (1 + z sigma(-z)).
+
+    1 - sigma(z) is taken as sigma(-z), which stays exact where sigma(z) rounds to 1.
+    """
+    z = _float(z)
+    s = sigmoid(z)
+    return s + np.clip(z, _SILU_FLOOR, -_SILU_FLOOR) * s * sigmoid(-z)
+
+
 def softmax(z, axis: int = -1) -> Array:
     """softmax(z)_j = e^{z_j} / sum_i e^{z_i} along ``axis``; each row sums to 1.
 
@@ -143,8 +320,11 @@ def linear_derivative(z) -> Array:
 class Activation:
     """An activation as a layer uses it: f, f' and the backward step dL/dz.
 
-    ``from_output`` gives f' from the output a = f(z) when that is cheaper (sigmoid:
-    a(1 - a)); ``backward`` is set where the derivative is a Jacobian (softmax).
+    ``derivative`` is f'(z). ``from_output``, if set, gives f' from the output a = f(z)
+    instead, when that is cheaper (sigmoid: a(1 - a)). ``vector_jacobian``, if set, is used
+    where the derivative is a Jacobian matrix rather than a number per element (softmax):
+    it maps (a, dL/da) to dL/dz without building the Jacobian. :meth:`backward` uses the
+    first of ``vector_jacobian``, ``from_output`` and ``derivative`` that is set.
     """
 
     name: str
@@ -177,6 +357,14 @@ def _elu(alpha: float) -> Activation:
     return Activation(f"elu(alpha={alpha})", lambda z: elu(z, alpha), lambda z: elu_derivative(z, alpha))
 
 
+GELU_TANH = Activation(
+    "gelu(approximate=True)",
+    functools.partial(gelu, approximate=True),
+    functools.partial(gelu_derivative, approximate=True),
+)
+_SILU = Activation("silu", silu, silu_derivative)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigmoid, sigmoid_derivative, from_output=lambda a: a * (1.0 - a)),
     "tanh": Activation("tanh", tanh, tanh_derivative, from_output=lambda a: 1.0 - a * a),
@@ -184,15 +372,21 @@ ACTIVATIONS: dict[str, Activation] = {
     "leaky_relu": _leaky(0.2),
     "elu": _elu(1.0),
     "softplus": Activation("softplus", softplus, softplus_derivative),
+    "gelu": Activation("gelu", gelu, gelu_derivative),
+    "silu": _SILU,
+    "swish": _SILU,  # Keras's other name for silu
     "softmax": Activation("softmax", softmax, softmax_derivative, vector_jacobian=softmax_backward),
     "linear": Activation("linear", linear, linear_derivative, from_output=np.ones_like),
 }
 
 
-def get(identifier: str | Activation | None, alpha: float | None = None) -> Activation:
+def get(identifier: str | Activation | None, alpha: float | None = None,
+        approximate: bool | None = None) -> Activation:
     """The :class:`Activation` for a name such as ``"relu"``; None means ``"linear"``.
 
-    ``alpha`` sets the slope of ``leaky_relu`` or the scale of ``elu``.
+    ``alpha`` sets the slope of ``leaky_relu`` or the scale of ``elu``. ``approximate=True``
+    picks GELU's tanh approximation (``"gelu"`` alone is the exact GELU, as in Keras), for
+    example ``Dense(64, activation=activations.get("gelu", approximate=True))``.
     """
     if identifier is None:
         return ACTIVATIONS["linear"]
@@ -210,4 +404,10 @@ def get(identifier: str | Activation | None, alpha: float | None = None) -> Acti
         if identifier == "elu":
             return _elu(alpha)
         raise ValueError(f"alpha applies to 'leaky_relu' and 'elu' only, not to {identifier!r}")
+    if approximate is not None:
+        if identifier != "gelu":
+            raise ValueError(f"approximate applies to 'gelu' only, not to {identifier!r}")
+        if not isinstance(approximate, (bool, np.bool_)):
+            raise TypeError(f"approximate must be True or False, got {approximate!r}")
+        return GELU_TANH if approximate else ACTIVATIONS["gelu"]
     return ACTIVATIONS[identifier]

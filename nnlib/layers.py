@@ -6,6 +6,11 @@ dL/d(output), stores dL/d(parameter) in ``grads`` and returns dL/dx. ``params`` 
 trainable arrays) and ``grads`` are lists in the same order; ``get_weights()`` returns
 ``params`` followed by any non-trainable state (BatchNormalization's moving averages),
 in Keras's order.
+
+``backward(grad, input_gradient=False)`` skips dL/dx: a model's first layer is told so,
+since nothing needs the gradient with respect to the data (for Dense that saves a third
+of its backward work). ``layer.trainable = False`` freezes a layer, as in Keras: the
+optimizer leaves its weights alone (and BatchNormalization then runs in inference mode).
 """
 
 from __future__ import annotations
@@ -19,21 +24,25 @@ Array = np.ndarray
 
 
 class Layer:
-    """Base class. Subclasses set ``params``/``grads`` in ``build`` and implement the passes."""
+    """Base class. Subclasses create ``params`` in ``build`` and implement the two passes."""
 
     def __init__(self, name: str | None = None):
         self.name = name
         self.params: list[Array] = []
         self.grads: list[Array] = []
         self.non_trainable: list[Array] = []
-        # Sequential turns this off for its first layer: nothing needs dL/d(data).
-        self.input_gradient = True
+        self.trainable = True
         self.input_dim: int | None = None
         self.built = False
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:
         self.input_dim = input_dim
         self.built = True
+
+    def unbuild(self) -> None:
+        """Forget the weights, as before ``build`` (a model whose build failed half-way calls it)."""
+        self.params, self.grads, self.non_trainable = [], [], []
+        self.input_dim, self.built = None, False
 
     @property
     def output_dim(self) -> int:
@@ -42,7 +51,7 @@ class Layer:
     def forward(self, x: Array, training: bool = False) -> Array:
         raise NotImplementedError
 
-    def backward(self, grad: Array) -> Array:
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False) -> Array:
@@ -89,6 +98,28 @@ class Layer:
             )
 
 
+class Input:
+    """The shape of the data a model takes, as ``keras.Input``: ``Sequential([Input(shape=(2,)), ...])``.
+
+    Not a layer that computes anything: a model that starts with it builds its weights at once
+    (``shape`` is one sample's shape, without the batch dimension).
+    """
+
+    def __init__(self, shape: tuple[int] | int, name: str | None = None):
+        shape = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
+        if (not isinstance(shape, (tuple, list)) or len(shape) != 1
+                or isinstance(shape[0], bool) or not isinstance(shape[0], (int, np.integer)) or shape[0] < 1):
+            raise ValueError(
+                f"Input(shape=...) takes one sample's shape, a tuple with one positive integer such as "
+                f"(2,) for 2 features, got {shape!r}"
+            )
+        self.shape = (int(shape[0]),)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Input(shape={self.shape})"
+
+
 class Dense(Layer):
     """A fully connected layer: a = f(z), z = x W + b.
 
@@ -125,11 +156,11 @@ class Dense(Layer):
             )
         super().build(input_dim, rng, dtype)
         self.W = self.kernel_initializer((input_dim, self.units), dtype, rng)
-        self.params, self.grads = [self.W], [np.zeros_like(self.W)]
+        self.params = [self.W]
         if self.use_bias:
             self.b = self.bias_initializer((self.units,), dtype, rng)
             self.params.append(self.b)
-            self.grads.append(np.zeros_like(self.b))
+        self.grads = [np.zeros_like(p) for p in self.params]
 
     @property
     def output_dim(self) -> int:
@@ -137,26 +168,35 @@ class Dense(Layer):
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self._check_input(x)
-        z = x @ self.W
-        if self.use_bias:
-            z += self.b
-        self.x, self.z = x, z
-        self.a = self.activation(z)
+        self.x = x
+        self.z = x @ self.W + self.b if self.use_bias else x @ self.W
+        self.a = self.activation(self.z)
         return self.a
 
-    def backward(self, grad: Array) -> Array:
-        return self.backward_preactivation(self.activation.backward(self.z, self.a, grad))
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+        """dL/dx from g = dL/da: first dL/dz = g * f'(z), then as ``backward_from_z``."""
+        dZ = self.activation.backward(self.z, self.a, grad)
+        return self.backward_from_z(dZ, input_gradient)
 
-    def backward_preactivation(self, grad_z: Array) -> Array:
-        """The backward pass from dL/dz, skipping the activation (used when it is fused into the loss)."""
-        np.matmul(self.x.T, grad_z, out=self.grads[0])
+    def backward_from_z(self, dZ: Array, input_gradient: bool = True) -> Array | None:
+        """dL/dx from dZ = dL/dz, the gradient before the activation; fills ``grads`` with [dW, db].
+
+        A model calls it directly when the activation's Jacobian cancels against its loss
+        (softmax with cross-entropy: dZ = (p - y) / n).
+        """
+        dW = self.x.T @ dZ
         if self.kernel_regularizer is not None:
-            self.grads[0] += self.kernel_regularizer.gradient(self.W)
+            dW += self.kernel_regularizer.gradient(self.W)
+        self.grads = [dW]
         if self.use_bias:
-            np.sum(grad_z, axis=0, out=self.grads[1])
+            db = dZ.sum(axis=0)
             if self.bias_regularizer is not None:
-                self.grads[1] += self.bias_regularizer.gradient(self.b)
-        return grad_z @ self.W.T if self.input_gradient else None
+                db += self.bias_regularizer.gradient(self.b)
+            self.grads.append(db)
+        if not input_gradient:
+            return None
+        dx = dZ @ self.W.T
+        return dx
 
     def regularization_loss(self) -> float:
         penalty = 0.0
@@ -202,7 +242,9 @@ class Dropout(Layer):
         self.mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
         return x * self.mask
 
-    def backward(self, grad: Array) -> Array:
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+        if not input_gradient:
+            return None
         return grad if self.mask is None else grad * self.mask
 
     def __repr__(self) -> str:
@@ -248,7 +290,8 @@ class BatchNormalization(Layer):
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self._check_input(x)
-        self.training = training
+        # A frozen BatchNormalization runs in inference mode, as in Keras (fine-tuning keeps its statistics).
+        self.training = training = training and self.trainable
         if training:
             if x.shape[0] < 2:
                 raise ValueError(
@@ -266,15 +309,17 @@ class BatchNormalization(Layer):
         self.x_hat = (x - mean) * self.inv_std
         return self.gamma * self.x_hat + self.beta
 
-    def backward(self, grad: Array) -> Array:
-        self.grads[0][...] = np.sum(grad * self.x_hat, axis=0)
-        self.grads[1][...] = np.sum(grad, axis=0)
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+        dgamma = np.sum(grad * self.x_hat, axis=0)
+        dbeta = np.sum(grad, axis=0)
+        self.grads = [dgamma, dbeta]
+        if not input_gradient:
+            return None
         if not self.training:  # fixed statistics: a per-feature affine map
             return grad * (self.gamma * self.inv_std)
         n = grad.shape[0]
-        return (self.gamma * self.inv_std / n) * (
-            n * grad - self.grads[1] - self.x_hat * self.grads[0]
-        )
+        dx = (self.gamma * self.inv_std / n) * (n * grad - dbeta - self.x_hat * dgamma)
+        return dx
 
 
 class Maxout(Layer):
@@ -313,9 +358,45 @@ class Maxout(Layer):
         self.winner = np.argmax(z, axis=2)[..., None]  # (n, units, 1)
         return np.take_along_axis(z, self.winner, axis=2)[..., 0]
 
-    def backward(self, grad: Array) -> Array:
-        grad_z = np.zeros((*grad.shape, self.pieces), dtype=grad.dtype)
-        np.put_along_axis(grad_z, self.winner, grad[..., None], axis=2)
-        self.grads[0][...] = np.einsum("nd,nup->dup", self.x, grad_z)
-        self.grads[1][...] = grad_z.sum(axis=0)
-        return np.einsum("nup,dup->nd", grad_z, self.W)
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+        dZ = np.zeros((*grad.shape, self.pieces), dtype=grad.dtype)  # only the winning piece gets g
+        np.put_along_axis(dZ, self.winner, grad[..., None], axis=2)
+        dW = np.einsum("nd,nup->dup", self.x, dZ)
+        db = dZ.sum(axis=0)
+        self.grads = [dW, db]
+        if not input_gradient:
+            return None
+        dx = np.einsum("nup,dup->nd", dZ, self.W)
+        return dx
+
+
+class Activation(Layer):
+    """An activation on its own, as ``keras.layers.Activation("relu")``: a = f(x), no weights.
+
+    Shapes: x and a (n, d). Backward: dL/dx = g * f'(x) (softmax: its Jacobian-vector product).
+    """
+
+    def __init__(self, activation: str | activations.Activation, name: str | None = None):
+        super().__init__(name)
+        self.activation = activations.get(activation)
+
+    @property
+    def output_dim(self) -> int:
+        return self.input_dim
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._check_input(x)
+        self.z, self.a = x, self.activation(x)
+        return self.a
+
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+        if not input_gradient:
+            return None
+        return self.activation.backward(self.z, self.a, grad)
+
+    def backward_from_z(self, dZ: Array, input_gradient: bool = True) -> Array | None:
+        """dL/dx when dL/d(input of f) is already known (the loss absorbed f's Jacobian): dZ itself."""
+        return dZ if input_gradient else None
+
+    def __repr__(self) -> str:
+        return f"Activation({self.activation.name!r})"

@@ -55,7 +55,7 @@ def _inside_clip(p: Array) -> Array:
 
 def binary_crossentropy(y_true: Array, y_pred: Array) -> float:
     """BCE = -mean[y log p + (1 - y) log(1 - p)], p = y_pred in (0, 1), y in {0, 1}."""
-    p = _clip(y_pred)
+    p = _clip(y_pred)  # numerical safety: log(0) would be -inf
     return float(-np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)))
 
 
@@ -71,9 +71,10 @@ def _row_normalised(y_pred: Array) -> tuple[Array, Array]:
 
 
 def categorical_crossentropy(y_true: Array, y_pred: Array) -> float:
-    """CCE = -mean over samples of sum_j y_j log q_j, q = p / sum(p), one-hot y of shape (n, k)."""
-    q, _ = _row_normalised(y_pred)
-    return float(-np.sum(y_true * np.log(_clip(q))) / y_pred.shape[0])
+    """CCE = -(1/n) sum over samples i and classes j of y_ij log p_ij, one-hot y of shape (n, k)."""
+    p, _ = _row_normalised(y_pred)  # Keras: rows divided by their sum (a softmax output already sums to 1)
+    p = _clip(p)                    # numerical safety: log(0) would be -inf
+    return float(-np.sum(y_true * np.log(p)) / y_pred.shape[0])
 
 
 def categorical_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
@@ -88,13 +89,12 @@ def categorical_crossentropy_gradient(y_true: Array, y_pred: Array) -> Array:
 
 
 def sparse_categorical_crossentropy(labels: Array, y_pred: Array) -> float:
-    """SCCE = -mean over samples of log(c[label] / sum_j c_j), c = clip(p).
+    """SCCE = -(1/n) sum over samples i of log p_i[label_i]: CCE with integer labels for one-hot rows.
 
-    CCE without the one-hot matrix: integer labels index the probabilities. As Keras
-    (TensorFlow) computes it, a log-softmax of log(c): for rows of p that sum to 1 and
-    lie inside the clip this is -mean log p[label].
+    Keras (TensorFlow) computes it as a log-softmax of log(clip(p)), which divides each row by
+    its sum; for rows of p that sum to 1 and lie inside the clip this is the formula above.
     """
-    c = _clip(y_pred)
+    c = _clip(y_pred)  # numerical safety: log(0) would be -inf
     rows = np.arange(y_pred.shape[0])
     return float(-np.mean(np.log(c[rows, labels]) - np.log(np.sum(c, axis=1))))
 
@@ -135,9 +135,10 @@ def binary_crossentropy_from_logits(y_true: Array, z: Array) -> float:
 class Loss:
     """A loss as a model uses it: its value, its gradient and a check of the targets.
 
-    ``activation`` names the output activation with which the loss has the short
-    combined gradient dL/dz = (p - y) / n (softmax with cross-entropy, sigmoid with
-    binary cross-entropy); the model then skips the softmax Jacobian.
+    ``paired_activation`` names the output activation the loss is made for (softmax with
+    the cross-entropies, sigmoid with binary cross-entropy): with it, the model computes
+    the loss from the logits (``from_logits``) and starts backpropagation from
+    dL/dz = (p - y) / n (see ``Sequential.backpropagate``).
     """
 
     name: str
@@ -170,21 +171,6 @@ class Loss:
                 f"sample: {name} must have shape (n_samples, {n_outputs}){hint}"
             )
         return y
-
-    def combined_gradient(self, y_true: Array, y_pred: Array) -> Array:
-        """dL/dz through the paired output activation, where z is the output's pre-activation.
-
-        softmax + cross-entropy: (p sum_j y_j - y) / n, which is (p - y) / n for one-hot y;
-        sigmoid + binary cross-entropy: (p - y) / (n k). No Jacobian, no division by p.
-        """
-        n = y_pred.shape[0]
-        if self.sparse:
-            grad = y_pred.copy()
-            grad[np.arange(n), y_true] -= 1.0
-            return grad / n
-        if self.name == "binary_crossentropy":
-            return (y_pred - y_true) / y_pred.size
-        return (y_pred * np.sum(y_true, axis=1, keepdims=True) - y_true) / n
 
 
 def _check_labels(y, n_classes: int, name: str) -> Array:

@@ -63,13 +63,19 @@ def floatx(dtype: str):
 
 # ---- nnlib -> Keras ---------------------------------------------------------------------------
 
-def keras_activation(name: str):
-    """The Keras function for an nnlib activation name (a key of ``nnlib.activations.ACTIVATIONS``)."""
+def keras_activation(name: str, **options):
+    """The Keras function for an nnlib activation name (a key of ``nnlib.activations.ACTIVATIONS``).
+
+    ``options`` are those of ``activations.get`` other than ``alpha``, passed on to Keras under the
+    same name: ``keras_activation("gelu", approximate=True)`` is GELU's tanh form in both.
+    """
     ka = load().keras.activations
     special = {
         "leaky_relu": functools.partial(ka.leaky_relu, negative_slope=0.2),  # nnlib's alpha = 0.2
         "elu": functools.partial(ka.elu, alpha=1.0),
     }
+    if options:
+        return functools.partial(getattr(ka, name), **options)
     return special.get(name) or getattr(ka, name)
 
 
@@ -88,19 +94,33 @@ def keras_regularizer(regularizer):
 
 
 def keras_layer(layer):
-    """The Keras layer that computes what an nnlib layer computes."""
-    from nnlib import activations, layers
+    """The Keras layer that computes what an nnlib layer computes (frozen if the nnlib layer is)."""
+    twin = _keras_layer(layer)
+    twin.trainable = layer.trainable
+    return twin
+
+
+def _keras_activation_of(layer):
+    from nnlib import activations
+
+    names = [key for key, value in activations.ACTIVATIONS.items() if value is layer.activation]
+    if not names:
+        raise TypeError(f"no Keras twin for the activation {layer.activation.name!r}")
+    return keras_activation(names[0])
+
+
+def _keras_layer(layer):
+    from nnlib import layers
 
     kl = load().keras.layers
     if isinstance(layer, layers.Dense):
-        names = [key for key, value in activations.ACTIVATIONS.items() if value is layer.activation]
-        if not names:
-            raise TypeError(f"no Keras twin for the activation {layer.activation.name!r}")
         return kl.Dense(
-            layer.units, activation=keras_activation(names[0]), use_bias=layer.use_bias,
+            layer.units, activation=_keras_activation_of(layer), use_bias=layer.use_bias,
             kernel_regularizer=keras_regularizer(layer.kernel_regularizer),
             bias_regularizer=keras_regularizer(layer.bias_regularizer),
         )
+    if isinstance(layer, layers.Activation):
+        return kl.Activation(_keras_activation_of(layer))
     if isinstance(layer, layers.Dropout):
         return kl.Dropout(layer.rate)
     if isinstance(layer, layers.BatchNormalization):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from nnlib import activations, layers, losses, optimizers, regularizers
+from nnlib import activations, layers, losses, metrics, optimizers, regularizers
 
 pytestmark = pytest.mark.keras
 
@@ -28,15 +28,27 @@ TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 STEPS = 5
 
 # Known disagreements: (test, case, dtype or None for both) -> reason. Each test is an xfail(strict=True),
-# so it fails once the two agree and its entry should go. The one left is on Keras's side: TensorFlow's
-# LeakyRelu op keeps alpha in a 32-bit attribute, so float64 Keras uses float32(0.2) = 0.20000000298
-# (see test_float64_keras_rounds_the_leaky_relu_slope, which shows nnlib agrees given that slope).
+# so it fails once the two agree and its entry should go. Those left are on Keras's side, constants that
+# float64 TensorFlow rounds to float32:
+# * its LeakyRelu op keeps alpha in a 32-bit attribute, so float64 Keras uses float32(0.2) = 0.20000000298
+#   (test_float64_keras_rounds_the_leaky_relu_slope shows nnlib agrees given that slope);
+# * tf.nn.gelu makes its constants with math_ops.cast(python float, dtype), through a float32 tensor:
+#   1/sqrt(2) (exact form) and 0.044715 (tanh form) lose their last 8 digits, and gelu moves by up to
+#   5e-9 and 9e-10 (test_float64_keras_rounds_the_gelu_constants shows nnlib agrees given those constants).
 LEAKY = "TensorFlow keeps leaky_relu's alpha as a float32 attribute: float64 Keras uses 0.20000000298"
+GELU = "TensorFlow's float64 gelu uses 1/sqrt(2) rounded to float32, 0.70710676908"
+GELU_TANH = "TensorFlow's float64 gelu(approximate=True) uses 0.044715 rounded to float32, 0.044714998454"
 DISAGREEMENTS = {
     ("test_activation_values", "leaky_relu", "float64"): LEAKY,
     ("test_activation_derivatives", "leaky_relu", "float64"): LEAKY,
     ("test_activation_backward", "leaky_relu", "float64"): LEAKY,
     ("test_derivative_at_zero_is_tensorflows_choice", "leaky_relu", "float64"): LEAKY,
+    **{(test, "gelu", "float64"): GELU for test in (
+        "test_activation_values", "test_activation_derivatives", "test_activation_backward",
+        "test_smooth_activations_over_a_wide_range")},
+    **{(test, "gelu(approximate=True)", "float64"): GELU_TANH for test in (
+        "test_activation_values", "test_activation_derivatives", "test_activation_backward",
+        "test_smooth_activations_over_a_wide_range")},
 }
 
 
@@ -91,40 +103,65 @@ Z = np.array([
     [-8.0, -1e-3, 1e-3, 0.5, 4.0, 9.0],
     [30.0, -30.0, 2.0, -2.0, 0.1, -0.1],
 ])
-ACTIVATION_NAMES = sorted(activations.ACTIVATIONS)
+# case -> (name, options): each activation by name, plus the ones that take options of get() and Keras.
+ACTIVATION_CASES = {name: (name, {}) for name in sorted(activations.ACTIVATIONS)}
+ACTIVATION_CASES["gelu(approximate=True)"] = ("gelu", {"approximate": True})
 
 
-@pytest.mark.parametrize("name", ACTIVATION_NAMES)
-def test_activation_values(name, dtype, tfk, request):
+def activation_pair(case: str):
+    """nnlib's Activation and Keras's function for a key of ACTIVATION_CASES."""
+    name, options = ACTIVATION_CASES[case]
+    return activations.get(name, **options), kh.keras_activation(name, **options)
+
+
+@pytest.mark.parametrize("case", list(ACTIVATION_CASES))
+def test_activation_values(case, dtype, tfk, request):
     """f(z) of nnlib equals keras.activations.<name>(z), in the input's dtype."""
-    expect_disagreement(request, name, dtype)
+    expect_disagreement(request, case, dtype)
+    ours, theirs = activation_pair(case)
     z = Z.astype(dtype)
-    ours = activations.get(name)(z)
-    assert ours.dtype == dtype
-    assert_close(ours, kh.keras_activation(name)(tfk.tf.constant(z)), dtype)
+    assert ours(z).dtype == dtype
+    assert_close(ours(z), theirs(tfk.tf.constant(z)), dtype)
 
 
-@pytest.mark.parametrize("name", ACTIVATION_NAMES)
-def test_activation_derivatives(name, dtype, tfk, request):
+@pytest.mark.parametrize("case", list(ACTIVATION_CASES))
+def test_activation_derivatives(case, dtype, tfk, request):
     """f'(z) equals TensorFlow's gradient (softmax: the whole Jacobian, row by row)."""
-    expect_disagreement(request, name, dtype)
+    expect_disagreement(request, case, dtype)
+    ours, theirs = activation_pair(case)
     tf, z = tfk.tf, tfk.tf.Variable(Z.astype(dtype))
     with tf.GradientTape() as tape:
-        a = kh.keras_activation(name)(z)
-    expected = tape.batch_jacobian(a, z) if name == "softmax" else tape.gradient(a, z)
-    assert_close(activations.get(name).derivative(Z.astype(dtype)), expected, dtype)
+        a = theirs(z)
+    expected = tape.batch_jacobian(a, z) if case == "softmax" else tape.gradient(a, z)
+    assert ours.derivative(Z.astype(dtype)).dtype == dtype
+    assert_close(ours.derivative(Z.astype(dtype)), expected, dtype)
 
 
-@pytest.mark.parametrize("name", ACTIVATION_NAMES)
-def test_activation_backward(name, dtype, tfk, request):
+@pytest.mark.parametrize("case", list(ACTIVATION_CASES))
+def test_activation_backward(case, dtype, tfk, request):
     """Activation.backward(z, a, g), the dL/dz a Dense layer uses, equals TensorFlow's g^T J."""
-    expect_disagreement(request, name, dtype)
+    expect_disagreement(request, case, dtype)
+    ours, theirs = activation_pair(case)
     tf, z = tfk.tf, tfk.tf.Variable(Z.astype(dtype))
     g = np.random.default_rng(0).normal(size=Z.shape).astype(dtype)
     with tf.GradientTape() as tape:
-        a = kh.keras_activation(name)(z)
-    activation, z_np = activations.get(name), Z.astype(dtype)
-    assert_close(activation.backward(z_np, activation(z_np), g), tape.gradient(a, z, output_gradients=g), dtype)
+        a = theirs(z)
+    z_np = Z.astype(dtype)
+    assert_close(ours.backward(z_np, ours(z_np), g), tape.gradient(a, z, output_gradients=g), dtype)
+
+
+@pytest.mark.parametrize("case", ["gelu", "gelu(approximate=True)", "silu"])
+def test_smooth_activations_over_a_wide_range(case, dtype, tfk, request):
+    """GELU (exact: TensorFlow's erfc; approximate) and SiLU on a fine grid out to the saturated tails."""
+    expect_disagreement(request, case, dtype)
+    ours, theirs = activation_pair(case)
+    tf = tfk.tf
+    z_np = np.concatenate([np.linspace(-12.0, 12.0, 2401), [-40.0, -30.0, 30.0, 40.0]]).astype(dtype)
+    z = tf.Variable(z_np)
+    with tf.GradientTape() as tape:
+        a = theirs(z)
+    assert_close(ours(z_np), a, dtype, "values")
+    assert_close(ours.derivative(z_np), tape.gradient(a, z), dtype, "derivatives")
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu"])
@@ -421,6 +458,79 @@ def test_float64_keras_rounds_the_leaky_relu_slope(tfk):
     leaky = activations.get("leaky_relu", alpha=f32(0.2))
     assert_close(leaky(Z), a, "float64")
     assert_close(leaky.derivative(Z), tape.gradient(a, z), "float64")
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+# case -> (targets, noise in the predictions relative to each column's spread (1 where that is 0)).
+# Offsets stay small beside the spread: Keras's float32 SS_tot, sum(y^2) - sum(y) mean(y), cancels.
+R2_CASES = {
+    "one output": (lambda rng: rng.normal(size=(16, 1)) * 3 + 1, 0.5),
+    "three outputs": (lambda rng: rng.normal(size=(16, 3)) * [1.0, 10.0, 0.1] + [0.0, 5.0, -0.1], 0.8),
+    "worse than the mean": (lambda rng: rng.normal(size=(16, 2)), 3.0),
+    "constant column, missed": (lambda rng: np.column_stack([rng.normal(size=16), np.full(16, 2.0)]), 0.3),
+    "constant column, hit": (lambda rng: np.column_stack([rng.normal(size=16), np.full(16, 2.0)]), 0.0),
+}
+
+
+@pytest.mark.parametrize("case", list(R2_CASES))
+def test_r2_score(case, dtype, tfk):
+    """metrics.r2_score equals keras.metrics.R2Score() (class_aggregation="uniform_average"), nan included."""
+    rng = np.random.default_rng(3)
+    make, noise = R2_CASES[case]
+    y = make(rng)
+    spread = np.where(y.std(axis=0) > 0, y.std(axis=0), 1.0)
+    y, p = y.astype(dtype), (y + noise * spread * rng.normal(size=y.shape)).astype(dtype)
+    keras_r2 = tfk.keras.metrics.R2Score(dtype=dtype)
+    keras_r2.update_state(y, p)
+    assert_close(metrics.r2_score(y, p), keras_r2.result(), dtype)
+
+
+def test_r2_score_by_name_is_keras(tfk):
+    """The name "r2_score" that nnlib's compile takes is one Keras's compile takes, for R2Score."""
+    assert isinstance(tfk.keras.metrics.get("r2_score"), tfk.keras.metrics.R2Score)
+
+
+CONFUSION_CASES = {
+    "labels": lambda rng: (rng.integers(0, 4, 50), rng.integers(0, 4, 50), None),
+    "probabilities": lambda rng: (rng.integers(0, 5, 40), rng.dirichlet(np.ones(5), 40), None),
+    "one-hot and logits": lambda rng: (np.eye(3)[rng.integers(0, 3, 30)], rng.normal(size=(30, 3)), None),
+    "absent classes": lambda rng: (rng.integers(1, 3, 20), rng.integers(0, 2, 20), 6),
+}
+
+
+@pytest.mark.parametrize("case", list(CONFUSION_CASES))
+def test_confusion_matrix(case, tfk):
+    """metrics.confusion_matrix equals tf.math.confusion_matrix of the labels (scores read by argmax)."""
+    y_true, y_pred, num_classes = CONFUSION_CASES[case](np.random.default_rng(5))
+    labels = np.argmax(y_true, axis=1) if np.ndim(y_true) == 2 else y_true
+    predicted = np.argmax(y_pred, axis=1) if np.ndim(y_pred) == 2 else y_pred
+    classes = num_classes or max(np.shape(y_pred)[1] if np.ndim(y_pred) == 2 else 0, labels.max() + 1,
+                                 predicted.max() + 1)
+    expected = tfk.tf.math.confusion_matrix(labels, predicted, num_classes=classes)
+    np.testing.assert_array_equal(metrics.confusion_matrix(y_true, y_pred, num_classes), np.asarray(expected))
+    if num_classes is None and np.ndim(y_pred) == 1:  # TensorFlow's own default size
+        np.testing.assert_array_equal(metrics.confusion_matrix(y_true, y_pred),
+                                      np.asarray(tfk.tf.math.confusion_matrix(labels, predicted)))
+
+
+@pytest.mark.parametrize(("approximate", "constant", "value"), [
+    (False, "_SQRT_HALF", np.sqrt(0.5)), (True, "_GELU_TANH_CUBIC", 0.044715)])
+def test_float64_keras_rounds_the_gelu_constants(approximate, constant, value, tfk, monkeypatch):
+    """Float64 Keras's gelu is nnlib's gelu with its constant (1/sqrt(2), or 0.044715) rounded to float32.
+
+    So the float64 disagreements listed for gelu are TensorFlow's rounding, and nnlib's erfc agrees
+    with TensorFlow's to 1e-10 over the whole range.
+    """
+    monkeypatch.setattr(activations, constant, float(f32(value)))
+    tf = tfk.tf
+    z_np = np.concatenate([np.linspace(-12.0, 12.0, 2401), [-40.0, -30.0, 30.0, 40.0]])
+    z = tf.Variable(z_np)
+    with tf.GradientTape() as tape:
+        a = kh.keras_activation("gelu", approximate=approximate)(z)
+    gelu = activations.get("gelu", approximate=approximate)
+    assert_close(gelu(z_np), a, "float64", "values")
+    assert_close(gelu.derivative(z_np), tape.gradient(a, z), "float64", "derivatives")
 
 
 # ---- TensorFlow keeps quiet ---------------------------------------------------------------------

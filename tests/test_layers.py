@@ -72,11 +72,20 @@ def test_float32_stays_float32(rng):
     assert grad.dtype == np.float32 and layer.grads[0].dtype == np.float32
 
 
-def test_check_layer_works_on_a_models_first_layer(rng):
-    """A model's first layer skips dL/dx in training; the gradient check turns it on for itself."""
+def test_a_models_first_layer_skips_the_data_gradient(rng):
+    """Training needs no dL/dx for the data: the model tells its first layer so; the layer still can."""
     from nnlib import Sequential
 
     model = Sequential([layers.Dense(4, activation="tanh"), layers.Dense(2)], seed=0)
-    model.build(3)
-    errors = check_layer(model.layers[0], rng.normal(size=(5, 3)))
-    assert errors["input"] < 1e-6 and model.layers[0].input_gradient is False
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.normal(size=(5, 3))
+    model.compute_gradients(x, rng.normal(size=(5, 2)))
+    calls = []
+    first = model.layers[0]
+    original = first.backward
+    first.backward = lambda grad, input_gradient=True: calls.append(input_gradient) or original(grad, input_gradient)
+    model.compute_gradients(x, rng.normal(size=(5, 2)))
+    assert calls == [False]
+    assert model.backward(np.ones((5, 2)), input_gradient=True).shape == (5, 3)
+    errors = check_layer(model.layers[0], x)
+    assert errors["input"] < 1e-6

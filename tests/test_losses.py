@@ -57,19 +57,29 @@ def test_gradient_matches_numerical_gradient(name, rng):
     assert relative_error(loss.gradient(y, p), numeric) < 1e-7
 
 
-@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy",
-                                  "sparse_categorical_crossentropy"])
-def test_combined_gradient_equals_chain_rule(name, rng):
-    """(p - y) / n is the gradient through the output activation, without the Jacobian."""
+@pytest.mark.parametrize(("name", "targets"), [
+    ("binary_crossentropy", "as drawn"), ("binary_crossentropy", "soft rows summing to 0.7"),
+    ("categorical_crossentropy", "as drawn"), ("categorical_crossentropy", "soft rows summing to 0.7"),
+    ("sparse_categorical_crossentropy", "as drawn"),
+])
+def test_the_models_short_output_gradient_equals_the_chain_rule(name, targets, rng):
+    """Softmax/sigmoid with its cross-entropy: the model starts backprop at dL/dz = (p - y) / n, which must
+    equal the long way, f's Jacobian times dL/dp."""
+    from nnlib import Sequential, layers
+
     loss = losses.get(name)
     activation = activations.get(loss.paired_activation)
-    z = rng.normal(size=(5, 4))
-    y = _targets(name, rng)
-    p = activation(z)
-    chained = activation.backward(z, p, loss.gradient(y, p))
-    np.testing.assert_allclose(loss.combined_gradient(y, p), chained, rtol=1e-10, atol=1e-14)
-    numeric = numerical_gradient(lambda: loss(y, activation(z)), z)
-    assert relative_error(loss.combined_gradient(y, p), numeric) < 1e-7
+    model = Sequential([layers.Dense(4, activation=loss.paired_activation)], seed=0)
+    model.compile(optimizer="sgd", loss=loss)
+    x, y = rng.normal(size=(5, 3)), _targets(name, rng)
+    if targets != "as drawn":
+        y = 0.7 * rng.dirichlet(np.ones(4), size=5)
+    p = model.forward(model.prepare_data(x, y)[0], training=True)
+    model.backpropagate(y, p)
+    z = model.layers[0].z
+    chained = activation.backward(z, p, loss.gradient(y, p))  # dL/dz the long way
+    np.testing.assert_allclose(model.gradients[0], x.T @ chained, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(model.gradients[1], chained.sum(axis=0), rtol=1e-9, atol=1e-13)
 
 
 def test_sparse_equals_categorical_on_one_hot(rng):
@@ -131,3 +141,30 @@ def test_unknown_loss_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'.*binary_crossentropy.*mse"):
         losses.get("crossentropy")
     assert losses.get("mse") is losses.get("mean_squared_error")
+
+
+def test_sparse_gradient_is_zero_where_the_prediction_is_clipped():
+    """Where p < 1e-7 or p > 1 - 1e-7 the loss uses clip(p), flat in p: TensorFlow's gradient is 0 there."""
+    labels = np.array([0, 1, 2, 1])
+    p = np.array([
+        [1.0, 0.0, 0.0],  # right and sure: every entry clipped
+        [0.0, 0.7, 0.3],  # one clipped zero, beside the label
+        [0.2, 0.8, 0.0],  # the label's own probability clipped at 0
+        [0.25, 0.5, 0.25],  # nothing clipped
+    ])
+    eps = losses.EPSILON
+    clipped = (p < eps) | (p > 1 - eps)
+    # By hand: SCCE = -mean log(c[label] / sum(c)) with c = clip(p), so inside the clip
+    # dL/dp_k = (1 / sum(c) - [k = label] / c[label]) / n, and 0 where p was clipped.
+    c = np.clip(p, eps, 1 - eps)
+    expected = np.zeros_like(p)
+    for i, label in enumerate(labels):
+        for k in range(3):
+            if not clipped[i, k]:
+                expected[i, k] = (1 / c[i].sum() - (k == label) / c[i, label]) / len(p)
+    grad = losses.sparse_categorical_crossentropy_gradient(labels, p)
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=0)
+    assert np.all(grad[clipped] == 0)
+    # The finite difference agrees with a step small enough to stay inside (or outside) the clip.
+    numeric = numerical_gradient(lambda: losses.sparse_categorical_crossentropy(labels, p), p, h=1e-9)
+    np.testing.assert_allclose(grad, numeric, atol=1e-6)

@@ -83,8 +83,8 @@ def test_gradcheck_catches_a_wrong_backward(rng):
     x, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
     assert check_model(model, x, y) < 1e-6
     layer = model.layers[0]
-    correct = layer.backward_preactivation
-    layer.backward_preactivation = lambda g: correct(-g)  # a sign error
+    correct = layer.backward_from_z
+    layer.backward_from_z = lambda dZ, input_gradient=True: correct(-dZ, input_gradient)  # a sign error
     assert check_model(model, x, y) > 0.5
 
 
@@ -251,8 +251,8 @@ def test_labels_outside_the_classes(compiled):
 
 def test_unknown_names_list_the_known_ones():
     model = Sequential([layers.Dense(1)])
-    with pytest.raises(ValueError, match="unknown optimizer 'adamw'; known optimizers are: adadelta, adagrad"):
-        model.compile(optimizer="adamw", loss="mse")
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'; known optimizers are: adadelta, adagrad"):
+        model.compile(optimizer="adamax", loss="mse")
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         model.compile(optimizer="sgd", loss="hinge")
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
@@ -277,3 +277,99 @@ def test_fit_arguments_are_checked(compiled):
         compiled.fit(x, y, epochs=-1, verbose=0)
     with pytest.raises(TypeError, match="x must hold numbers"):
         compiled.fit(np.array([["a", "b"]]), np.zeros(1, int), verbose=0)
+
+
+# ---- Keras's names: build(input_shape), Input, Activation, trainable, the float type ----------
+
+@pytest.mark.parametrize("shape", [(None, 3), (16, 3), [None, 3], 3])
+def test_build_takes_keras_input_shapes(shape):
+    model = Sequential([layers.Dense(4), layers.Dense(2)], seed=0)
+    model.build(shape)
+    assert model.input_dim == 3 and model.layers[0].W.shape == (3, 4)
+
+
+@pytest.mark.parametrize("shape", [(3,), (None,), (None, 0), (None, 2.0), "3", (None, 3, 1), (None, None)])
+def test_build_names_a_wrong_input_shape(shape):
+    with pytest.raises(ValueError, match=r"input_shape must be \(batch_size, n_features\)"):
+        Sequential([layers.Dense(2)]).build(shape)
+
+
+def test_a_failed_build_leaves_the_model_as_it_was():
+    """The second layer refuses its input: the first must not keep half-built weights, nor the seed advance."""
+    model = Sequential([layers.Dense(4), layers.Dense(2, input_dim=5)], seed=0)
+    with pytest.raises(ValueError, match="declared with input_dim=5 but receives 4"):
+        model.build((None, 3))
+    assert not model.built and not model.layers[0].built and model.layers[0].params == []
+    model.layers[1].declared_input_dim = None
+    model.build((None, 3))
+    fresh = Sequential([layers.Dense(4), layers.Dense(2)], seed=0)
+    fresh.build((None, 3))
+    for got, expected in zip(model.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_input_builds_the_model_at_once_and_must_come_first():
+    model = Sequential([layers.Input(shape=(3,)), layers.Dense(4), layers.Dense(2)], seed=0)
+    assert model.built and model.input_dim == 3 and len(model.layers) == 2
+    lazy = Sequential([layers.Dense(4), layers.Dense(2)], seed=0)
+    lazy.build((None, 3))
+    for got, expected in zip(model.get_weights(), lazy.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="must come first"):
+        Sequential([layers.Dense(2), layers.Input(shape=(3,))])
+    with pytest.raises(ValueError, match=r"Input\(shape=...\) takes one sample's shape"):
+        layers.Input(shape=(None, 3))
+
+
+def test_activation_layer_equals_the_dense_activation(rng):
+    """Dense(k) then Activation(f) computes, trains and backpropagates as Dense(k, activation=f)."""
+    x, y = rng.normal(size=(20, 3)), rng.integers(0, 3, 20)
+    fused = Sequential([layers.Dense(5, activation="tanh"), layers.Dense(3, activation="softmax")], seed=0)
+    split = Sequential([layers.Dense(5), layers.Activation("tanh"), layers.Dense(3),
+                        layers.Activation("softmax")], seed=0)
+    for model in (fused, split):
+        model.compile(optimizer=optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        model.build((None, 3))
+    split.set_weights(fused.get_weights())
+    np.testing.assert_allclose(split.predict(x), fused.predict(x), rtol=1e-12)
+    assert check_model(split, x, y) < 1e-6
+    fused.fit(x, y, epochs=3, batch_size=5, verbose=0, shuffle=False)
+    split.fit(x, y, epochs=3, batch_size=5, verbose=0, shuffle=False)
+    for got, expected in zip(split.get_weights(), fused.get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_frozen_layers_keep_their_weights(rng):
+    x, y = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
+    model = Sequential([layers.Dense(4, activation="relu"), layers.BatchNormalization(),
+                        layers.Dense(2, activation="softmax")], seed=0)
+    model.layers[0].trainable = model.layers[1].trainable = False
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.build((None, 3))
+    before = model.get_weights()
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 6
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    after = model.get_weights()
+    for index in range(6):  # frozen Dense, frozen BatchNormalization (its moving statistics too)
+        np.testing.assert_array_equal(after[index], before[index])
+    assert not np.array_equal(after[6], before[6])
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Trainable params: 10" in lines[0] and "Non-trainable params: 32" in lines[0]
+
+
+@pytest.mark.parametrize(("data_dtype", "model_dtype", "expected"), [
+    ("float32", None, "float32"), ("float64", None, "float64"), ("int64", None, "float64"),
+    ("float32", "float64", "float64"), ("float64", "float32", "float32"),
+])
+def test_the_float_type_follows_the_data_unless_set(data_dtype, model_dtype, expected, rng):
+    x, y = rng.normal(size=(10, 2)).astype(data_dtype), rng.normal(size=(10, 1))
+    model = Sequential([layers.Dense(3, activation="tanh"), layers.Dense(1)], seed=0, dtype=model_dtype)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.dtype == expected
+    assert all(w.dtype == expected for w in model.get_weights() + model.gradients)
+    assert model.predict(x).dtype == expected
+    built_without_data = Sequential([layers.Dense(1)], dtype=model_dtype)
+    built_without_data.build((None, 2))
+    assert built_without_data.dtype == (model_dtype or "float64")

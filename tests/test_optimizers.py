@@ -1,5 +1,8 @@
 """nnlib.optimizers against independent re-implementations of Keras 3's update rules.
 
+The second half covers what every optimizer shares: a schedule as the learning rate, decoupled
+weight decay, the three clipping options, the config round trip and the state accessors.
+
 Each reference below works on plain Python floats, one parameter entry at a time, so it
 shares no code (and no NumPy in-place arithmetic) with nnlib. Keras 3's rules:
 
@@ -16,13 +19,14 @@ shares no code (and no NumPy in-place arithmetic) with nnlib. Keras 3's rules:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
 import numpy as np
 import pytest
 
-from nnlib import optimizers
+from nnlib import optimizers, schedules
 
 STEPS = 5
 SEED = 20240611
@@ -272,7 +276,7 @@ def test_get_unknown_name_lists_the_known_ones():
     """get("nope") raises ValueError naming the bad name and every known optimizer."""
     with pytest.raises(ValueError, match="nope") as info:
         optimizers.get("nope")
-    for name in ("sgd", "adagrad", "rmsprop", "adadelta", "adam"):
+    for name in ("sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw"):
         assert name in str(info.value)
 
 
@@ -281,7 +285,8 @@ def test_get_rejects_non_names():
         optimizers.get(3)
 
 
-ALL_CLASSES = [optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adadelta, optimizers.Adam]
+ALL_CLASSES = [optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adadelta, optimizers.Adam,
+               optimizers.AdamW]
 
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)
@@ -370,3 +375,463 @@ def test_state_can_be_set_before_the_first_step():
     expected = np.array([1.0, -2.0]) - 0.1 * math.sqrt(1 - 0.999**5) / (1 - 0.9**5) * m / (np.sqrt(v) + 1e-7)
     np.testing.assert_allclose(w, expected, rtol=1e-12)
     assert opt.iterations == 5
+
+
+# ==== what every optimizer shares: schedules, weight decay, clipping, config, state ============
+#
+# The reference below takes a step rule for one scalar entry (Keras's, as above) and adds the
+# shared parts in Keras's order, all on Python floats: clip the gradients, decay the weights
+# w <- w - w wd lr, then the rule with the same lr; the lr of step t (from 0) is lrs[t].
+
+def rule_sgd(w, g, lr, t, s, momentum=0.0, nesterov=False):
+    if not momentum:
+        return w - lr * g
+    s["velocities"] = momentum * s.get("velocities", 0.0) - lr * g
+    return w + momentum * s["velocities"] - lr * g if nesterov else w + s["velocities"]
+
+
+def rule_adagrad(w, g, lr, t, s, initial_accumulator_value=0.1, epsilon=1e-7):
+    s["accumulators"] = s.get("accumulators", initial_accumulator_value) + g * g
+    return w - lr * g / math.sqrt(s["accumulators"] + epsilon)
+
+
+def rule_rmsprop(w, g, lr, t, s, rho=0.9, epsilon=1e-7):
+    s["accumulators"] = rho * s.get("accumulators", 0.0) + (1 - rho) * g * g
+    return w - lr * g / math.sqrt(s["accumulators"] + epsilon)
+
+
+def rule_adadelta(w, g, lr, t, s, rho=0.95, epsilon=1e-7):
+    s["accumulated_grads"] = rho * s.get("accumulated_grads", 0.0) + (1 - rho) * g * g
+    d = -math.sqrt(s.get("accumulated_updates", 0.0) + epsilon) / math.sqrt(s["accumulated_grads"] + epsilon) * g
+    s["accumulated_updates"] = rho * s.get("accumulated_updates", 0.0) + (1 - rho) * d * d
+    return w + lr * d
+
+
+def rule_adam(w, g, lr, t, s, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - beta_1)
+    s["v"] = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - beta_2)
+    return w - lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t) * s["m"] / (math.sqrt(s["v"]) + epsilon)
+
+
+def clip_reference(grads, clipnorm=None, global_clipnorm=None, clipvalue=None):
+    """``grads``: one list of floats per parameter."""
+    if clipnorm is not None:
+        norms = [math.sqrt(sum(x * x for x in g)) for g in grads]
+        return [[x * clipnorm / max(n, clipnorm) for x in g] for g, n in zip(grads, norms, strict=True)]
+    if global_clipnorm is not None:
+        n = math.sqrt(sum(x * x for g in grads for x in g))
+        return [[x * global_clipnorm / max(n, global_clipnorm) for x in g] for g in grads]
+    if clipvalue is not None:
+        return [[min(max(x, -clipvalue), clipvalue) for x in g] for g in grads]
+    return grads
+
+
+def reference(rule, hyper, grads_seq, lrs, weight_decay=None, clip=None, decayed=None):
+    """(weights after each step, state after each step), both as flat lists of floats.
+
+    ``decayed[i]`` says whether parameter i has weight decay (all by default)."""
+    w = [flat([p]) for p in initial_params()]
+    decayed = decayed or [True] * len(w)
+    states = [[{} for _ in p] for p in w]
+    trajectory, state_trajectory = [], []
+    for t, (grads, lr) in enumerate(zip(grads_seq, lrs, strict=True)):
+        g = clip_reference([flat([x]) for x in grads], **(clip or {}))
+        for p in range(len(w)):
+            for i in range(len(w[p])):
+                if weight_decay is not None and decayed[p]:
+                    w[p][i] = w[p][i] - w[p][i] * weight_decay * lr
+                w[p][i] = rule(w[p][i], g[p][i], lr, t + 1, states[p][i], **hyper)
+        trajectory.append([x for p in w for x in p])
+        state_trajectory.append({name: [s[name] for p in states for s in p] for name in states[0][0]})
+    return trajectory, state_trajectory
+
+
+# (id, nnlib class, reference rule, hyperparameters for both), none of them Keras's defaults.
+# AdamW decays by its default 0.004 unless told otherwise (DEFAULT_DECAY).
+RULES = [
+    ("sgd", optimizers.SGD, rule_sgd, {}),
+    ("momentum", optimizers.SGD, rule_sgd, {"momentum": 0.8}),
+    ("nesterov", optimizers.SGD, rule_sgd, {"momentum": 0.7, "nesterov": True}),
+    ("adagrad", optimizers.Adagrad, rule_adagrad, {"initial_accumulator_value": 0.2}),
+    ("rmsprop", optimizers.RMSprop, rule_rmsprop, {"rho": 0.8}),
+    ("adadelta", optimizers.Adadelta, rule_adadelta, {"rho": 0.9, "epsilon": 1e-4}),
+    ("adam", optimizers.Adam, rule_adam, {"beta_1": 0.8, "beta_2": 0.95}),
+    ("adamw", optimizers.AdamW, rule_adam, {"beta_1": 0.8, "beta_2": 0.95}),
+]
+DEFAULT_DECAY = {optimizers.AdamW: 0.004}
+RULE_IDS = [r[0] for r in RULES]
+LR = 0.05
+
+
+def check_trajectory(optimizer, rule, hyper, lrs, grads_seq=None, **shared):
+    """Step ``optimizer`` and compare weights and every state array with the reference after each step."""
+    grads_seq = grads_seq or gradient_sequence()
+    expected_w, expected_state = reference(rule, hyper, grads_seq, lrs, **shared)
+    params = initial_params()
+    for step, grads in enumerate(grads_seq):
+        assert optimizer.current_learning_rate == pytest.approx(lrs[step], rel=1e-15)
+        optimizer.apply(grads, params)
+        np.testing.assert_allclose(flat(params), expected_w[step], rtol=RTOL, atol=1e-15, err_msg=f"step {step}")
+        for name, arrays in optimizer.state_arrays().items():
+            np.testing.assert_allclose(flat(arrays), expected_state[step][name], rtol=RTOL, atol=1e-15,
+                                       err_msg=f"{name} after step {step}")
+    assert set(optimizer.state_arrays()) == set(expected_state[-1])
+    return params
+
+
+# ---- a schedule as the learning rate --------------------------------------------------------------
+
+@pytest.mark.parametrize(("cls", "rule", "hyper"), [r[1:] for r in RULES], ids=RULE_IDS)
+def test_schedule_gives_each_step_its_rate(cls, rule, hyper):
+    """Step t (from 0) uses schedule(t): here 0.1, 0.05, 0.025, ... (ExponentialDecay halving each step)."""
+    schedule = schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    check_trajectory(cls(schedule, **hyper), rule, hyper, [0.1 * 0.5**t for t in range(STEPS)],
+                     weight_decay=DEFAULT_DECAY.get(cls))
+
+
+def test_sgd_with_piecewise_schedule_by_hand():
+    """SGD steps by -lr_t g with lr_t = 1, 1, 0.5, 0.5, 0.25 (boundaries 1 and 3): w = 10 - 3.25 g."""
+    schedule = schedules.PiecewiseConstantDecay([1, 3], [1.0, 0.5, 0.25])
+    optimizer = optimizers.SGD(schedule)
+    w = np.array([10.0])
+    rates = []
+    for _ in range(5):
+        rates.append(optimizer.learning_rate)
+        optimizer.apply([np.array([2.0])], [w])
+    assert rates == [1.0, 1.0, 0.5, 0.5, 0.25]
+    assert w[0] == 10.0 - 3.25 * 2.0
+    assert optimizer.learning_rate == optimizer.current_learning_rate == 0.25
+
+
+def test_learning_rate_follows_iterations():
+    """The rate is read from iterations, so setting iterations (as when resuming) moves it too."""
+    schedule = schedules.CosineDecay(1.0, decay_steps=10)
+    optimizer = optimizers.Adam(schedule)
+    assert optimizer.learning_rate_schedule is schedule
+    assert optimizer.learning_rate == 1.0
+    optimizer.iterations = 5
+    assert optimizer.learning_rate == pytest.approx(0.5, rel=1e-15)
+    assert type(optimizer.learning_rate) is float
+    assert optimizers.Adam(0.1).learning_rate_schedule is None
+
+
+def test_setting_the_learning_rate():
+    """A float can be set (as a callback does), a schedule can replace it, and float() reads it."""
+    optimizer = optimizers.SGD(0.1)
+    optimizer.learning_rate = 0.01
+    assert float(optimizer.learning_rate) == 0.01
+    w = np.array([1.0])
+    optimizer.apply([np.array([1.0])], [w])
+    assert w[0] == 1.0 - 0.01
+    optimizer.learning_rate = np.float32(0.5)
+    assert type(optimizer.learning_rate) is float and optimizer.learning_rate == 0.5
+    optimizer.learning_rate = 0  # a callback may pause learning, even if the constructor refuses 0
+    assert optimizer.learning_rate == 0.0
+    optimizer.learning_rate = schedules.PiecewiseConstantDecay([0], [1.0, 2.0])
+    assert optimizer.learning_rate == 2.0  # iterations is 1
+
+
+@pytest.mark.parametrize("value", [-0.1, float("nan"), float("inf"), "0.1", None])
+def test_setting_a_bad_learning_rate_raises(value):
+    optimizer = optimizers.SGD(0.1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        optimizer.learning_rate = value
+    assert optimizer.learning_rate == 0.1
+
+
+def test_setting_a_float_on_a_scheduled_optimizer_raises():
+    """As in Keras: an optimizer made with a schedule has no settable float rate."""
+    schedule = schedules.ExponentialDecay(0.1, 10, 0.5)
+    optimizer = optimizers.Adam(schedule)
+    with pytest.raises(TypeError, match="schedule"):
+        optimizer.learning_rate = 0.01
+    assert optimizer.learning_rate_schedule is schedule
+
+
+# ---- decoupled weight decay -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("cls", "rule", "hyper"), [r[1:] for r in RULES], ids=RULE_IDS)
+def test_weight_decay_matches_keras_rule(cls, rule, hyper):
+    """w <- w - w wd lr before each step, on every parameter; the state never sees the decay."""
+    check_trajectory(cls(LR, weight_decay=0.3, **hyper), rule, hyper, [LR] * STEPS, weight_decay=0.3)
+
+
+def test_weight_decay_by_hand():
+    """SGD(0.1, weight_decay=0.5) on w = 2, g = 1: w = 2 - 2 * 0.5 * 0.1 - 0.1 * 1 = 1.8."""
+    w = np.array([2.0])
+    optimizers.SGD(0.1, weight_decay=0.5).apply([np.array([1.0])], [w])
+    assert w[0] == pytest.approx(1.8, rel=1e-15)
+
+
+def test_weight_decay_uses_the_scheduled_rate():
+    """The decay of step t is scaled by schedule(t), as the step itself."""
+    schedule = schedules.CosineDecay(0.0, 6, warmup_target=0.2, warmup_steps=2)
+    lrs = [schedule(t) for t in range(STEPS)]
+    assert lrs[0] == 0.0 and len(set(lrs)) == STEPS
+    check_trajectory(optimizers.AdamW(schedule, weight_decay=0.25), rule_adam, {}, lrs, weight_decay=0.25)
+
+
+def test_adamw_is_adam_with_keras_default_weight_decay():
+    adamw = optimizers.AdamW()
+    assert adamw.weight_decay == 0.004 and adamw.learning_rate == 0.001
+    assert (adamw.beta_1, adamw.beta_2, adamw.epsilon) == (0.9, 0.999, 1e-7)
+    assert optimizers.Adam().weight_decay is None and optimizers.SGD().weight_decay is None
+    grads_seq = gradient_sequence()
+    adamw_params = run_nnlib(optimizers.AdamW(0.1, weight_decay=0.2), grads_seq)
+    adam_params = run_nnlib(optimizers.Adam(0.1, weight_decay=0.2), grads_seq)
+    np.testing.assert_array_equal(flat(adamw_params), flat(adam_params))
+    assert type(optimizers.get("adamw")) is optimizers.AdamW
+
+
+def test_adamw_needs_a_weight_decay():
+    with pytest.raises(ValueError, match="weight_decay"):
+        optimizers.AdamW(weight_decay=None)
+
+
+def test_excluded_parameters_are_not_decayed():
+    """exclude_from_weight_decay([arrays]): those arrays (by identity) step without the decay."""
+    params = initial_params()
+    optimizer = optimizers.SGD(LR, momentum=0.5, weight_decay=0.3)
+    optimizer.exclude_from_weight_decay([params[1]])
+    grads_seq = gradient_sequence()
+    for grads in grads_seq:
+        optimizer.apply(grads, params)
+    expected, _ = reference(rule_sgd, {"momentum": 0.5}, grads_seq, [LR] * STEPS, weight_decay=0.3,
+                            decayed=[True, False])
+    np.testing.assert_allclose(flat(params), expected[-1], rtol=RTOL)
+    with pytest.raises(ValueError, match="before the optimizer is built"):
+        optimizer.exclude_from_weight_decay([params[0]])
+
+
+# ---- gradient clipping ----------------------------------------------------------------------------
+
+CLIPS = {  # each cuts some gradients of gradient_sequence() and not others
+    "clipnorm": {"clipnorm": 3.0},
+    "global_clipnorm": {"global_clipnorm": 5.0},
+    "clipvalue": {"clipvalue": 1.5},
+}
+
+
+@pytest.mark.parametrize("clip", list(CLIPS))
+@pytest.mark.parametrize(("cls", "rule", "hyper"), [r[1:] for r in RULES], ids=RULE_IDS)
+def test_clipping_matches_keras_rule(cls, rule, hyper, clip):
+    check_trajectory(cls(LR, **hyper, **CLIPS[clip]), rule, hyper, [LR] * STEPS, clip=CLIPS[clip],
+                     weight_decay=DEFAULT_DECAY.get(cls))
+
+
+def test_the_clip_cases_cut_some_gradients_and_not_others():
+    """So that the tests above see both branches of each option."""
+    grads_seq = gradient_sequence()
+    norms = [np.linalg.norm(g) for grads in grads_seq for g in grads]
+    global_norms = [math.sqrt(sum(np.sum(g * g) for g in grads)) for grads in grads_seq]
+    entries = np.abs(flat([g for grads in grads_seq for g in grads]))
+    assert min(norms) < CLIPS["clipnorm"]["clipnorm"] < max(norms)
+    assert min(global_norms) < CLIPS["global_clipnorm"]["global_clipnorm"] < max(global_norms)
+    assert min(entries) < CLIPS["clipvalue"]["clipvalue"] < max(entries)
+
+
+def test_clipping_by_hand():
+    """Gradients (3, 4) (norm 5) and (0, 1): clipnorm 1 scales only the first, global_clipnorm 1
+    scales both by 1 / sqrt(26), clipvalue 0.5 cuts each entry."""
+    grads = [np.array([3.0, 4.0]), np.array([0.0, 1.0])]
+
+    def step(**clip):
+        params = [np.zeros(2), np.zeros(2)]
+        optimizers.SGD(1.0, **clip).apply(grads, params)
+        return [-p for p in params]
+
+    np.testing.assert_allclose(np.concatenate(step(clipnorm=1.0)), [0.6, 0.8, 0.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(np.concatenate(step(global_clipnorm=1.0)), np.array([3, 4, 0, 1]) / math.sqrt(26),
+                               rtol=1e-15)
+    np.testing.assert_array_equal(np.concatenate(step(clipvalue=0.5)), [0.5, 0.5, 0.0, 0.5])
+    np.testing.assert_array_equal(np.concatenate(step(clipnorm=10.0)), [3.0, 4.0, 0.0, 1.0])
+
+
+def test_clip_then_decay_then_step_together():
+    """All three parts in one optimizer: AdamW with clipnorm and a schedule."""
+    schedule = schedules.ExponentialDecay(0.1, 2, 0.5)
+    check_trajectory(optimizers.AdamW(schedule, weight_decay=0.2, beta_1=0.8, clipnorm=2.0), rule_adam,
+                     {"beta_1": 0.8}, [schedule(t) for t in range(STEPS)], weight_decay=0.2,
+                     clip={"clipnorm": 2.0})
+
+
+@pytest.mark.parametrize("options", [
+    {"clipnorm": 1.0, "clipvalue": 1.0}, {"clipnorm": 1.0, "global_clipnorm": 1.0},
+    {"clipvalue": 1.0, "global_clipnorm": 1.0}, {"clipnorm": 1.0, "clipvalue": 1.0, "global_clipnorm": 1.0},
+])
+def test_more_than_one_clip_option_raises(options):
+    with pytest.raises(ValueError, match="at most one of clipnorm, clipvalue and global_clipnorm"):
+        optimizers.Adam(**options)
+
+
+@pytest.mark.parametrize(("options", "name"), [
+    ({"clipnorm": 0.0}, "clipnorm"), ({"clipnorm": -1.0}, "clipnorm"), ({"clipvalue": 0}, "clipvalue"),
+    ({"global_clipnorm": float("inf")}, "global_clipnorm"), ({"weight_decay": -0.1}, "weight_decay"),
+    ({"weight_decay": float("nan")}, "weight_decay"), ({"clipnorm": "1"}, "clipnorm"),
+])
+def test_bad_options_are_refused_by_name(options, name):
+    with pytest.raises(ValueError, match=name):
+        optimizers.SGD(0.1, **options)
+
+
+def test_unknown_options_are_refused():
+    with pytest.raises(TypeError, match="clip_norm"):
+        optimizers.Adam(clip_norm=1.0)
+
+
+OPTION_SETS = {
+    "weight_decay": {"weight_decay": 0.1}, **CLIPS,
+    "all": {"weight_decay": 0.1, "clipnorm": 0.5,
+            "learning_rate": schedules.CosineDecay(0.0, 4, warmup_target=0.1, warmup_steps=1)},
+}
+
+
+@pytest.mark.parametrize("options", list(OPTION_SETS))
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_options_do_not_modify_gradients(cls, options):
+    """Clipping makes new arrays (or passes the originals through): the caller's gradients stay as they were."""
+    grads_seq = gradient_sequence()
+    saved = [[g.copy() for g in grads] for grads in grads_seq]
+    run_nnlib(cls(**{"learning_rate": 0.1, **OPTION_SETS[options]}), grads_seq)
+    for grads, copies in zip(grads_seq, saved, strict=True):
+        for g, c in zip(grads, copies, strict=True):
+            np.testing.assert_array_equal(g, c)
+
+
+@pytest.mark.parametrize("options", list(OPTION_SETS))
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_float32_stays_float32(cls, options):
+    """Schedules, decay and clipping use Python floats, so float32 parameters and state stay float32."""
+    params = [p.astype(np.float32) for p in initial_params()]
+    optimizer = cls(**{"learning_rate": 0.1, **OPTION_SETS[options]})
+    for grads in gradient_sequence():
+        optimizer.apply([g.astype(np.float32) for g in grads], params)
+    assert all(p.dtype == np.float32 for p in params)
+    assert all(a.dtype == np.float32 for arrays in optimizer.state_arrays().values() for a in arrays)
+
+
+# ---- configuration and state ----------------------------------------------------------------------
+
+CONFIG_CASES = {
+    "sgd": lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True, clipvalue=1.5),
+    "adagrad": lambda: optimizers.Adagrad(schedules.ExponentialDecay(0.1, 2, 0.5, staircase=True),
+                                          initial_accumulator_value=0.2, epsilon=1e-3, weight_decay=0.1),
+    "rmsprop": lambda: optimizers.RMSprop(0.01, rho=0.8, epsilon=1e-5, global_clipnorm=4.0),
+    "adadelta": lambda: optimizers.Adadelta(1.0, rho=0.9, epsilon=1e-4, clipnorm=2.0),
+    "adam": lambda: optimizers.Adam(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]), beta_1=0.8, beta_2=0.99,
+                                    epsilon=1e-6),
+    "adamw": lambda: optimizers.AdamW(schedules.CosineDecay(0.0, 5, alpha=0.1, warmup_target=0.05,
+                                                            warmup_steps=2), weight_decay=0.3, clipnorm=3.0),
+}
+
+
+@pytest.mark.parametrize("case", list(CONFIG_CASES))
+def test_config_round_trip_takes_identical_steps(case):
+    """get_config is JSON-able; from_config, deserialize(serialize(...)) and get(dict) rebuild an
+    optimizer that takes bit-for-bit the same steps."""
+    original = CONFIG_CASES[case]()
+    config = json.loads(json.dumps(original.get_config()))
+    assert config == original.get_config()
+    copies = [type(original).from_config(config), optimizers.deserialize(optimizers.serialize(original)),
+              optimizers.get(json.loads(json.dumps(optimizers.serialize(original))))]
+    expected = run_nnlib(original, gradient_sequence())
+    for copy in copies:
+        assert type(copy) is type(original) and copy.get_config() == original.get_config()
+        assert copy.iterations == 0
+        for actual, wanted in zip(run_nnlib(copy, gradient_sequence()), expected, strict=True):
+            np.testing.assert_array_equal(actual, wanted)
+
+
+def test_config_lists_the_hyperparameters():
+    config = optimizers.SGD(0.05, momentum=0.8, clipnorm=1.0).get_config()
+    assert config == {"learning_rate": 0.05, "momentum": 0.8, "nesterov": False, "weight_decay": None,
+                      "clipnorm": 1.0, "clipvalue": None, "global_clipnorm": None}
+    config = optimizers.AdamW(schedules.ExponentialDecay(0.1, 10, 0.5)).get_config()
+    assert config["learning_rate"] == {"class_name": "ExponentialDecay", "config": {
+        "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": False}}
+    assert config["weight_decay"] == 0.004
+    assert optimizers.serialize(optimizers.Adam())["class_name"] == "Adam"
+
+
+def test_config_holds_a_learning_rate_set_later():
+    optimizer = optimizers.Adam(0.1)
+    optimizer.learning_rate = 0.02
+    assert optimizer.get_config()["learning_rate"] == 0.02
+
+
+def test_deserialize_errors():
+    with pytest.raises(ValueError, match="'Nadam'.*adam"):
+        optimizers.deserialize({"class_name": "Nadam", "config": {}})
+    with pytest.raises(ValueError, match="class_name"):
+        optimizers.deserialize({"learning_rate": 0.1})
+    with pytest.raises(TypeError, match="beta_3"):
+        optimizers.deserialize({"class_name": "Adam", "config": {"beta_3": 0.5}})
+    with pytest.raises(TypeError, match="Optimizer"):
+        optimizers.serialize("adam")
+
+
+STATE_NAMES = {
+    "sgd": (lambda: optimizers.SGD(0.1), set()),
+    "momentum": (lambda: optimizers.SGD(0.1, momentum=0.9), {"velocities"}),
+    "adagrad": (optimizers.Adagrad, {"accumulators"}),
+    "rmsprop": (optimizers.RMSprop, {"accumulators"}),
+    "adadelta": (optimizers.Adadelta, {"accumulated_grads", "accumulated_updates"}),
+    "adam": (optimizers.Adam, {"m", "v"}),
+    "adamw": (optimizers.AdamW, {"m", "v"}),
+}
+
+
+@pytest.mark.parametrize("case", list(STATE_NAMES))
+def test_state_arrays_are_the_live_state(case):
+    """state_arrays() names the state attributes and returns those very arrays, one per parameter."""
+    make, names = STATE_NAMES[case]
+    optimizer = make()
+    assert set(optimizer.state_arrays()) == names
+    run_nnlib(optimizer, gradient_sequence())
+    state = optimizer.state_arrays()
+    assert set(state) == names
+    for name, arrays in state.items():
+        assert arrays is getattr(optimizer, name)
+        assert [a.shape for a in arrays] == [p.shape for p in initial_params()]
+
+
+@pytest.mark.parametrize("case", list(CONFIG_CASES))
+def test_saved_config_and_state_resume_the_same_trajectory(case):
+    """Save after 3 steps (config, state copies, iterations); a rebuilt optimizer then takes the
+    same last 2 steps as the original."""
+    grads_seq = gradient_sequence()
+    original, params = CONFIG_CASES[case](), initial_params()
+    for grads in grads_seq[:3]:
+        original.apply(grads, params)
+    saved_config = json.loads(json.dumps(optimizers.serialize(original)))
+    saved_state = {name: [a.copy() for a in arrays] for name, arrays in original.state_arrays().items()}
+    resumed, resumed_params = optimizers.deserialize(saved_config), [p.copy() for p in params]
+    resumed.build(resumed_params)
+    resumed.set_state_arrays(saved_state)
+    resumed.iterations = original.iterations
+    for grads in grads_seq[3:]:
+        original.apply(grads, params)
+        resumed.apply(grads, resumed_params)
+    for actual, wanted in zip(resumed_params, params, strict=True):
+        np.testing.assert_array_equal(actual, wanted)
+
+
+def test_set_state_arrays_checks_names_shapes_and_build():
+    optimizer = optimizers.Adam()
+    state = {"m": [np.ones(2)], "v": [np.ones(2)]}
+    with pytest.raises(ValueError, match="build"):
+        optimizer.set_state_arrays(state)
+    optimizer.build([np.zeros(2)])
+    with pytest.raises(ValueError, match=r"\['m', 'v'\], got \['m'\]"):
+        optimizer.set_state_arrays({"m": [np.ones(2)]})
+    with pytest.raises(ValueError, match=r"v: got arrays of shapes \[\(3,\)\], expected \[\(2,\)\]"):
+        optimizer.set_state_arrays({"m": [np.ones(2)], "v": [np.ones(3)]})
+    optimizer.set_state_arrays(state)
+    np.testing.assert_array_equal(optimizer.v[0], [1.0, 1.0])
+    assert optimizer.v[0] is not state["v"][0]
+
+
+def test_repr_shows_the_options_that_are_set():
+    assert repr(optimizers.Adam()) == "Adam(learning_rate=0.001)"
+    assert repr(optimizers.AdamW(clipnorm=1.0)) == "AdamW(learning_rate=0.001, weight_decay=0.004, clipnorm=1.0)"
+    assert "CosineDecay(initial_learning_rate=0.1" in repr(optimizers.SGD(schedules.CosineDecay(0.1, 10)))

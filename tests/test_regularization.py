@@ -138,6 +138,33 @@ def test_model_adds_the_penalty_to_loss_and_gradients(rng):
     assert check_model(model, x, y) < 1e-6
 
 
+@pytest.mark.parametrize(("loss", "output"), [("mse", None), ("sparse_categorical_crossentropy", "softmax")])
+def test_bias_regularizer_adds_its_gradient(loss, output, rng):
+    """dL/db = sum of dL/dz + the bias penalty's gradient, in the plain backward pass (mse) and the one
+    fused with the loss (softmax + cross-entropy starts from dL/dz)."""
+    def make(bias_regularizer):
+        model = Sequential([layers.Dense(4, activation="tanh", bias_regularizer=bias_regularizer),
+                            layers.Dense(3, activation=output, bias_regularizer=bias_regularizer)], seed=0)
+        model.compile(optimizer="sgd", loss=loss)
+        model.build(2)
+        # The biases start at 0, where the L1 and L2 gradients are 0 too: move them.
+        for layer, b in zip(model.layers, [[0.5, -1.0, 2.0, -0.3], [1.5, -0.7, 0.2]], strict=True):
+            layer.set_weights([layer.get_weights()[0], np.array(b)])
+        return model
+
+    penalty = regularizers.L1L2(l1=0.03, l2=0.2)
+    x = rng.normal(size=(6, 2))
+    y = rng.integers(0, 3, 6) if output == "softmax" else rng.normal(size=(6, 3))
+    model, plain = make(penalty), make(None)
+    assert check_model(model, x, y) < 1e-7
+    model.compute_gradients(*model.prepare_data(x, y))
+    plain.compute_gradients(*plain.prepare_data(x, y))
+    for index, layer in enumerate(model.layers):
+        dW, db = model.gradients[2 * index], model.gradients[2 * index + 1]
+        np.testing.assert_allclose(dW, plain.gradients[2 * index], rtol=1e-12)  # the kernel has no penalty
+        np.testing.assert_allclose(db, plain.gradients[2 * index + 1] + penalty.gradient(layer.b), rtol=1e-12)
+
+
 def test_l1_makes_weights_sparse_and_l2_only_small():
     """Only 2 of 10 features matter: L1 drives the other weights to (about) zero, L2 only shrinks them."""
     rng = np.random.default_rng(0)

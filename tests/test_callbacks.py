@@ -1,0 +1,405 @@
+"""Callbacks: ReduceLROnPlateau, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN, CSVLogger,
+and the improvement test they share with EarlyStopping, on hand-made logs and through fit."""
+
+import csv
+import math
+import types
+
+import numpy as np
+import pytest
+
+from nnlib import Sequential, callbacks, layers, optimizers, saving, schedules
+
+
+class FakeModel:
+    """What the callbacks touch: stop_training, the optimizer's learning rate and the weights."""
+
+    def __init__(self, learning_rate=1.0):
+        self.stop_training = False
+        self.optimizer = types.SimpleNamespace(learning_rate=learning_rate)
+        self.weights = [np.zeros(1)]
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        self.weights = [w.copy() for w in weights]
+
+
+def drive(callback, values, monitor="val_loss", model=None):
+    """Feed one monitored value an epoch, as fit would; returns (model, logs of every epoch run)."""
+    model = model or FakeModel()
+    callback.set_model(model)
+    callback.set_params({"epochs": len(values), "metrics": ["loss", monitor]})
+    callback.on_train_begin()
+    all_logs = []
+    for epoch, value in enumerate(values):
+        callback.on_epoch_begin(epoch)
+        logs = {"loss": 0.0, monitor: value}
+        callback.on_epoch_end(epoch, logs)
+        all_logs.append(logs)
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return model, all_logs
+
+
+def regression(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    return x, x @ np.array([[1.0], [-2.0], [0.5]]) + 0.1 * rng.normal(size=(n, 1))
+
+
+def small_model(optimizer=None, seed=0):
+    model = Sequential([layers.Dense(4, activation="tanh"), layers.Dense(1)], seed=seed)
+    model.compile(optimizer=optimizer or optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    return model
+
+
+# ---- the improvement test shared by EarlyStopping, ReduceLROnPlateau and ModelCheckpoint -------
+
+def test_a_value_exactly_min_delta_better_is_not_an_improvement():
+    # 0.75 == 1.0 - 0.25 exactly (binary fractions): strictly better is needed.
+    stopper = callbacks.EarlyStopping(min_delta=0.25, patience=1)
+    model, _ = drive(stopper, [1.0, 0.75, 0.5])
+    assert model.stop_training and stopper.stopped_epoch == 1 and stopper.best == 1.0
+    stopper = callbacks.EarlyStopping(min_delta=0.25, patience=1)
+    model, _ = drive(stopper, [1.0, 0.7499999])
+    assert not model.stop_training and stopper.best == 0.7499999
+
+
+def test_exactly_min_delta_better_in_max_mode_is_not_an_improvement():
+    stopper = callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0.25, patience=1)
+    model, _ = drive(stopper, [0.5, 0.75], monitor="val_accuracy")
+    assert stopper.mode == "max" and model.stop_training and stopper.best == 0.5
+    stopper = callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0.25, patience=1)
+    model, _ = drive(stopper, [0.5, 0.7500001], monitor="val_accuracy")
+    assert not model.stop_training and stopper.best == 0.7500001
+
+
+def test_reduce_lr_uses_the_same_strict_improvement():
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_delta=0.25)
+    model, _ = drive(reducer, [1.0, 0.75])
+    assert model.optimizer.learning_rate == 0.5 and reducer.best == 1.0
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_delta=0.25)
+    model, _ = drive(reducer, [1.0, 0.7])
+    assert model.optimizer.learning_rate == 1.0 and reducer.best == 0.7
+
+
+def test_mode_min_and_max_can_be_forced():
+    reducer = callbacks.ReduceLROnPlateau(monitor="val_loss", mode="max", factor=0.5, patience=1, min_delta=0)
+    model, _ = drive(reducer, [1.0, 2.0, 1.5])  # rising is improving in max mode
+    assert reducer.best == 2.0 and model.optimizer.learning_rate == 0.5
+    assert callbacks.ModelCheckpoint("f.npz", monitor="val_accuracy").mode == "max"
+    assert callbacks.ModelCheckpoint("f.npz", monitor="val_accuracy", mode="min").mode == "min"
+
+
+# ---- ReduceLROnPlateau --------------------------------------------------------------------
+
+def test_reduce_lr_on_plateau_patience_cooldown_and_min_lr():
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=2, cooldown=2, min_lr=0.3, min_delta=0.0)
+    model, logs = drive(reducer, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.9, 0.95, 0.95])
+    # e2: 2 epochs without improvement -> 0.5; e3, e4: cooldown (e4 counts again: wait 1);
+    # e5: wait 2 -> max(0.25, 0.3) = 0.3; e8: wait 2 again, but the rate is already min_lr.
+    assert [entry["learning_rate"] for entry in logs] == [1.0] * 3 + [0.5] * 3 + [0.3] * 3
+    assert model.optimizer.learning_rate == 0.3 and reducer.best == 0.9 and reducer.wait == 2
+
+
+def test_reduce_lr_starts_afresh_each_fit():
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_delta=0.0)
+    model, _ = drive(reducer, [1.0, 2.0])
+    assert model.optimizer.learning_rate == 0.5
+    drive(reducer, [3.0], model=model)  # a new fit: 3.0 is its first value, so its best
+    assert reducer.best == 3.0 and model.optimizer.learning_rate == 0.5
+
+
+def test_reduce_lr_through_fit_changes_the_optimizer_and_logs_the_rate(tmp_path):
+    x, y = regression()
+    model = small_model(optimizers.SGD(0.08))
+    reducer = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=100.0)
+    logger = callbacks.CSVLogger(tmp_path / "log.csv")
+    model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[reducer, logger])
+    # min_delta=100: only the first epoch improves (on nothing); each later one halves the rate.
+    assert model.optimizer.learning_rate == 0.08 * 0.5**3
+    with open(tmp_path / "log.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["epoch", "learning_rate", "loss", "mae"]  # sorted, as Keras
+    assert [float(row["learning_rate"]) for row in rows] == [0.08, 0.08, 0.04, 0.02]  # before each cut
+
+
+def test_reduce_lr_refuses_a_metric_fit_does_not_compute():
+    x, y = regression()
+    model = small_model()
+    with pytest.raises(ValueError, match="ReduceLROnPlateau monitors 'val_loss'.*validation_data"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.ReduceLROnPlateau()])
+    assert model.optimizer.iterations == 0
+
+
+# ---- LearningRateScheduler -----------------------------------------------------------------
+
+def test_scheduler_sets_the_rate_before_each_epoch_and_logs_it():
+    seen = []
+
+    def schedule(epoch, lr):
+        seen.append((epoch, lr))
+        return lr if epoch < 2 else lr / 2
+
+    model, logs = drive(callbacks.LearningRateScheduler(schedule), [1.0] * 4)
+    assert seen == [(0, 1.0), (1, 1.0), (2, 1.0), (3, 0.5)]
+    assert [entry["learning_rate"] for entry in logs] == [1.0, 1.0, 0.5, 0.25]
+    assert model.optimizer.learning_rate == 0.25
+
+
+def test_scheduler_accepts_a_function_of_the_epoch_alone(capsys):
+    model, _ = drive(callbacks.LearningRateScheduler(lambda epoch: 0.1 * (epoch + 1), verbose=1), [1.0] * 3)
+    assert model.optimizer.learning_rate == pytest.approx(0.3)
+    assert "Epoch 3: LearningRateScheduler setting learning rate to 0.30000000000000004." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["0.1", None, -0.1, math.nan, math.inf])
+def test_scheduler_refuses_a_schedule_that_returns_no_rate(bad):
+    with pytest.raises(ValueError, match=r"schedule\(0, lr\) must return a finite number >= 0"):
+        drive(callbacks.LearningRateScheduler(lambda epoch, lr: bad), [1.0])
+
+
+def test_scheduler_through_fit_a_zero_rate_freezes_the_weights():
+    x, y = regression()
+    frozen = small_model()
+    frozen.fit(x, y, epochs=3, batch_size=16, verbose=0,
+               callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else 0.0)])
+    one_epoch = small_model()
+    one_epoch.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    for a, b in zip(frozen.get_weights(), one_epoch.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert frozen.optimizer.learning_rate == 0.0
+
+
+@pytest.mark.parametrize("callback", [
+    callbacks.LearningRateScheduler(lambda epoch, lr: lr),
+    callbacks.ReduceLROnPlateau(monitor="loss"),
+])
+def test_rate_callbacks_refuse_an_optimizer_with_a_schedule(callback):
+    x, y = regression()
+    model = small_model(optimizers.SGD(schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)))
+    with pytest.raises(ValueError, match="follows the schedule ExponentialDecay.*not both"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+    assert model.optimizer.iterations == 0
+
+
+def test_rate_callbacks_need_a_compiled_model():
+    callback = callbacks.LearningRateScheduler(lambda epoch, lr: lr)
+    callback.set_model(Sequential([layers.Dense(1)]))
+    with pytest.raises(ValueError, match="compile the model first"):
+        callback.on_train_begin()
+
+
+# ---- ModelCheckpoint ------------------------------------------------------------------------
+
+def test_checkpoint_every_epoch_names_files_as_keras_formats_them(tmp_path):
+    x, y = regression()
+    model = small_model()
+    pattern = tmp_path / "ckpt" / "{epoch:02d}-{val_loss:.3f}.npz"  # the folder is created
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, validation_split=0.25,
+                        callbacks=[callbacks.ModelCheckpoint(pattern)])
+    expected = [f"{epoch:02d}-{loss:.3f}.npz" for epoch, loss in enumerate(history.history["val_loss"], start=1)]
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == expected
+    last = saving.load_model(tmp_path / "ckpt" / expected[-1])
+    for a, b in zip(last.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_save_best_only_writes_only_on_improvement(tmp_path):
+    model = small_model()
+    model.build((None, 3))
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "best-{epoch}.npz", save_best_only=True)
+    drive(checkpoint, [1.0, 0.8, 0.9, 0.8, 0.5], model=model)
+    # epoch 4 ties the best (0.8): not an improvement, so no file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-1.npz", "best-2.npz", "best-5.npz"]
+    assert checkpoint.best == 0.5
+
+
+def test_checkpoint_best_only_in_max_mode_and_across_fits(tmp_path):
+    model = small_model()
+    model.build((None, 3))
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "{epoch}.npz", monitor="val_accuracy", save_best_only=True)
+    drive(checkpoint, [0.5, 0.4, 0.6], monitor="val_accuracy", model=model)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.npz", "3.npz"]
+    for path in tmp_path.iterdir():
+        path.unlink()
+    drive(checkpoint, [0.55, 0.7], monitor="val_accuracy", model=model)  # the best (0.6) is kept, as in Keras
+    assert [p.name for p in tmp_path.iterdir()] == ["2.npz"]
+
+
+def test_checkpoint_initial_value_threshold(tmp_path):
+    model = small_model()
+    model.build((None, 3))
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "{epoch}.npz", save_best_only=True, initial_value_threshold=0.7)
+    drive(checkpoint, [0.9, 0.8, 0.6], model=model)
+    assert [p.name for p in tmp_path.iterdir()] == ["3.npz"]
+
+
+def test_checkpoint_best_only_through_fit_keeps_the_best_model(tmp_path):
+    x, y = regression()
+    model = small_model(optimizers.SGD(0.3))
+    history = model.fit(x, y, epochs=8, batch_size=8, verbose=0, validation_split=0.25,
+                        callbacks=[callbacks.ModelCheckpoint(tmp_path / "best.npz", save_best_only=True,
+                                                             verbose=1)])
+    best = saving.load_model(tmp_path / "best.npz")
+    assert best.evaluate(x[48:], y[48:])[0] == pytest.approx(min(history.history["val_loss"]), rel=1e-12)
+
+
+def test_checkpoint_save_weights_only_writes_a_weights_file(tmp_path):
+    x, y = regression()
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(tmp_path / "w.npz",
+                                                                              save_weights_only=True)])
+    with pytest.raises(ValueError, match="weights only"):
+        saving.load_model(tmp_path / "w.npz")
+    other = small_model(seed=5)
+    saving.load_weights(other, tmp_path / "w.npz")
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))
+
+
+def test_checkpoint_names_a_key_it_cannot_fill_in(tmp_path):
+    x, y = regression()
+    with pytest.raises(ValueError, match=r"cannot fill in filepath=.*\{val_loss\}.*logged values: loss, mae"):
+        small_model().fit(x, y, epochs=1, verbose=0,
+                          callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "{val_loss}.npz"))])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_checkpoint_best_only_needs_the_monitored_value(tmp_path):
+    x, y = regression()
+    with pytest.raises(ValueError, match="ModelCheckpoint monitors 'val_loss'"):
+        small_model().fit(x, y, epochs=1, verbose=0,
+                          callbacks=[callbacks.ModelCheckpoint(tmp_path / "m.npz", save_best_only=True)])
+    small_model().fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(tmp_path / "m.npz")])
+    assert (tmp_path / "m.npz").exists()  # saving every epoch watches nothing
+
+
+# ---- TerminateOnNaN -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_terminate_on_nan_stops_at_the_first_invalid_loss(bad, capsys):
+    terminate, model = callbacks.TerminateOnNaN(), FakeModel()
+    terminate.set_model(model)
+    terminate.on_train_batch_end(0, {"loss": 1e300})
+    assert not model.stop_training
+    terminate.on_train_batch_end(1, {"loss": bad})
+    terminate.on_train_batch_end(2, {"loss": bad})
+    assert model.stop_training
+    assert capsys.readouterr().out == "Batch 1: Invalid loss, terminating training\n"  # said once
+
+
+def test_terminate_on_nan_can_raise():
+    terminate = callbacks.TerminateOnNaN(raise_error=True)
+    terminate.set_model(FakeModel())
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 3"):
+        terminate.on_train_batch_end(3, {"loss": math.nan})
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point here
+def test_terminate_on_nan_through_fit(capsys):
+    x, y = regression()
+    runs = {}
+    with np.errstate(all="ignore"):
+        for name, extra in (("without", []), ("with", [callbacks.TerminateOnNaN()])):
+            model = small_model(optimizers.SGD(1e8))  # diverges: the loss overflows in epoch 3
+            runs[name] = model.fit(x, y, epochs=6, batch_size=8, verbose=0, callbacks=extra)
+    losses = runs["without"].history["loss"]
+    first_invalid = next(epoch for epoch, loss in enumerate(losses) if not math.isfinite(loss))
+    assert len(losses) == 6 and 0 < first_invalid < 5
+    assert runs["with"].epoch == list(range(first_invalid + 1))  # no epoch after that one
+    assert capsys.readouterr().out.count("Invalid loss, terminating training") == 1
+
+
+class BatchRecorder(callbacks.Callback):
+    def __init__(self):
+        self.batches = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append((batch, logs["loss"]))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_terminate_on_nan_stops_within_the_epoch():
+    """As in Keras, fit stops after the batch whose loss is invalid, not at the end of its epoch."""
+    x, y = regression()
+    recorder = BatchRecorder()
+    with np.errstate(all="ignore"):
+        model = small_model(optimizers.SGD(1e8))
+        model.fit(x, y, epochs=6, batch_size=4, verbose=0, callbacks=[recorder, callbacks.TerminateOnNaN()])
+    invalid = [index for index, (_, loss) in enumerate(recorder.batches) if not math.isfinite(loss)]
+    assert invalid == [len(recorder.batches) - 1]  # the last batch run is the first with an invalid loss
+    assert recorder.batches[-1][0] < 64 // 4 - 1  # and it was not the last batch of its epoch
+
+
+def test_learning_rate_changes_reach_the_history():
+    """ReduceLROnPlateau logs the rate, and History (after the user's callbacks, as in Keras) records it."""
+    x, y = regression()
+    model = small_model(optimizers.SGD(0.05))
+    history = model.fit(x, y, epochs=4, batch_size=16, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)])
+    assert history.history["learning_rate"] == [0.025, 0.0125, 0.00625, 0.003125]
+
+
+# ---- CSVLogger ------------------------------------------------------------------------------
+
+def read_rows(path, separator=","):
+    with open(path, newline="") as file:
+        return list(csv.reader(file, delimiter=separator))
+
+
+def test_csv_logger_writes_a_header_and_one_row_per_epoch(tmp_path):
+    x, y = regression()
+    path = tmp_path / "log.csv"
+    history = small_model().fit(x, y, epochs=3, batch_size=16, verbose=0, validation_split=0.25,
+                                callbacks=[callbacks.CSVLogger(path)])
+    rows = read_rows(path)
+    assert rows[0] == ["epoch", "loss", "mae", "val_loss", "val_mae"]  # sorted, as Keras
+    assert [row[0] for row in rows[1:]] == ["0", "1", "2"]
+    for column, key in enumerate(rows[0][1:], start=1):  # full precision: str(float) round-trips
+        assert [float(row[column]) for row in rows[1:]] == history.history[key]
+
+
+def test_csv_logger_separator_append_and_overwrite(tmp_path):
+    x, y = regression()
+    path = str(tmp_path / "log.csv")
+    model = small_model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.CSVLogger(path, separator=";")])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.CSVLogger(path, separator=";", append=True)])
+    rows = read_rows(path, ";")
+    assert rows[0] == ["epoch", "loss", "mae"] and [row[0] for row in rows[1:]] == ["0", "1", "0"]
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.CSVLogger(path, separator=";")])
+    assert [row[0] for row in read_rows(path, ";")] == ["epoch", "0"]
+
+
+def test_csv_logger_append_to_a_new_file_writes_the_header(tmp_path):
+    logger = callbacks.CSVLogger(tmp_path / "new.csv", append=True)
+    drive(logger, [0.5, 0.25])
+    assert read_rows(tmp_path / "new.csv") == [["epoch", "loss", "val_loss"], ["0", "0.0", "0.5"],
+                                               ["1", "0.0", "0.25"]]
+
+
+# ---- arguments ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda: callbacks.ReduceLROnPlateau(factor=1.0), ValueError, "factor must be a number in \\(0, 1\\)"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=0), ValueError, "factor"),
+    (lambda: callbacks.ReduceLROnPlateau(patience=-1), ValueError, "patience must be a non-negative integer"),
+    (lambda: callbacks.ReduceLROnPlateau(cooldown=1.5), ValueError, "cooldown must be a non-negative integer"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr=-0.1), ValueError, "min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_delta=-1e-4), ValueError, "min_delta must be non-negative"),
+    (lambda: callbacks.ReduceLROnPlateau(mode="up"), ValueError, "mode must be 'auto', 'min' or 'max'"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", mode="best"), ValueError, "mode must be"),
+    (lambda: callbacks.ModelCheckpoint(None), TypeError, "filepath must be a path"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", monitor=1), TypeError, "monitor must be the name"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", initial_value_threshold="x"), ValueError, "initial_value_threshold"),
+    (lambda: callbacks.EarlyStopping(patience=True), ValueError, "patience"),
+    (lambda: callbacks.LearningRateScheduler(0.1), TypeError, "schedule must be a function"),
+    (lambda: callbacks.CSVLogger("log.csv", separator=", "), ValueError, "separator must be a single character"),
+    (lambda: callbacks.CSVLogger(3), TypeError, "filename must be a path"),
+])
+def test_arguments_are_checked(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
