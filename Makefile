@@ -8,6 +8,10 @@ VENV   ?= .venv
 export OMP_NUM_THREADS ?= 1
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
+# pytest-xdist processes for `make test` and `make test-fast`: auto is one per core; WORKERS=0 runs the
+# tests in pytest's own process (for --pdb). Tests that share a costly fixture (the book build, a graded
+# class) stay on one worker: pyproject.toml asks for --dist loadgroup, tests/conftest.py says why.
+WORKERS ?= auto
 
 .PHONY: book test test-fast lint lock clean exercises autograde feedback grades report system
 
@@ -34,13 +38,13 @@ system:
 	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; fi; \
 	fi
 
-## test: the whole suite, as CI runs it (nnlib, book build, browser, grading, ruff)
+## test: the whole suite, as CI runs it (nnlib, book build, browser, grading, ruff, pre-commit hooks), on every core
 test: $(READY) system
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
-## test-fast: nnlib and the repository (no book, browser, Keras, nbgrader or slow tests)
+## test-fast: nnlib and the repository (no book, browser, Keras, nbgrader or slow tests), on every core
 test-fast: $(READY)
-	$(BIN)/python -m pytest -m "not book and not slow and not keras and not grading"
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not book and not slow and not keras and not grading"
 
 ## instructors: regenerate exercises/ from solutions/, then grade submitted/<student>/<assignment>/
 exercises: $(READY)

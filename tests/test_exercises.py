@@ -34,6 +34,9 @@ from nbcourse.preprocessors import is_test_cell
 
 pytestmark = pytest.mark.grading
 ASSIGNMENTS = assignment_names()
+# The tests of graded_course share one pytest-xdist worker (make test: --dist loadgroup), so the class
+# is graded once; the self-checks and wrong answers, each on its own, spread over the workers.
+GRADED_COURSE = pytest.mark.xdist_group("graded-course")
 
 
 def released(assignment: str):
@@ -65,6 +68,7 @@ def grade_rows(course) -> dict[tuple[str, str], dict]:
         return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
 
 
+@GRADED_COURSE
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_exercises_are_a_fresh_release(assignment, graded_course):
     fresh = notebook_path(graded_course / "exercises", assignment).read_text()
@@ -79,6 +83,7 @@ def test_every_solution_has_a_release():
     assert set(released_names) <= {p.name for p in (ROOT / "solutions").iterdir()}, "a release without a source"
 
 
+@GRADED_COURSE
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_score_full_marks(assignment, graded_course):
     row = grade_rows(graded_course)[("complete", assignment)]
@@ -86,6 +91,7 @@ def test_solutions_score_full_marks(assignment, graded_course):
     assert row["status"] == "graded"
 
 
+@GRADED_COURSE
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_notebooks_score_zero(assignment, graded_course):
     row = grade_rows(graded_course)[("untouched", assignment)]
@@ -93,6 +99,7 @@ def test_untouched_notebooks_score_zero(assignment, graded_course):
     assert row["status"] == "graded"  # graded and scored 0: not a crash
 
 
+@GRADED_COURSE
 def test_the_hidden_tests_never_reach_a_release(graded_course):
     """nbgrader's release copies every file of solutions/<assignment>/: the hidden tests live elsewhere."""
     for folder in (ROOT / "exercises", graded_course / "exercises", graded_course / "feedback"):
@@ -125,6 +132,7 @@ def test_released_notebooks_are_clean(assignment):
     assert all(nbgrader_meta(c).get("points", 0) > 0 for c in tests)
 
 
+@GRADED_COURSE
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback_shows_results_but_no_hidden_tests(assignment, graded_course):
     for student in ("complete", "untouched"):

@@ -193,11 +193,16 @@ def render(notebook, course: Path) -> str:
     return page
 
 
-@pytest.fixture
-def page(monkeypatch):
-    monkeypatch.setenv("NNCOURSE_BOOK_URL", BOOK_URL)
-    monkeypatch.chdir(ROOT)  # nbgrader runs generate_feedback from the course folder
-    return render(graded_notebook(), ROOT)
+# The page is rendered once for the tests that read it: they share one pytest-xdist worker (make test).
+PAGE = pytest.mark.xdist_group("feedback-page")
+
+
+@pytest.fixture(scope="module")
+def page():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("NNCOURSE_BOOK_URL", BOOK_URL)
+        monkeypatch.chdir(ROOT)  # nbgrader runs generate_feedback from the course folder
+        return render(graded_notebook(), ROOT)
 
 
 def test_the_config_uses_the_course_exporter():
@@ -205,6 +210,7 @@ def test_the_config_uses_the_course_exporter():
     assert config.GenerateFeedback.exporter_class is FeedbackExporter
 
 
+@PAGE
 def test_the_summary_names_the_parts(page):
     soup = BeautifulSoup(page, "html.parser")
     summary = [li.a.text for li in soup.select("#toc li")]
@@ -213,6 +219,7 @@ def test_the_summary_names_the_parts(page):
     assert soup.select("#toc li.nbcourse-failed-part")[0].a["href"] == "#momentum_test"
 
 
+@PAGE
 def test_the_failing_message_is_shown_red_with_a_link_to_the_book(page):
     soup = BeautifulSoup(page, "html.parser")
     failed = soup.select("div.nbcourse-failed")
@@ -222,6 +229,7 @@ def test_the_failing_message_is_shown_red_with_a_link_to_the_book(page):
     assert [d.text for d in soup.select("div.nbcourse-passed")] == [PASSED]
 
 
+@PAGE
 def test_long_lines_wrap(page):
     styles = "".join(s.text for s in BeautifulSoup(page, "html.parser").find_all("style"))
     rules = re.findall(r"([^{}]+)\{([^}]*)\}", styles)
@@ -230,6 +238,7 @@ def test_long_lines_wrap(page):
     assert any("div.output_error pre" in s and "div.output_subarea pre" in s for s in wrapping), wrapping
 
 
+@PAGE
 def test_nothing_is_loaded_from_the_network(page):
     soup = BeautifulSoup(page, "html.parser")
     assert not soup.find_all("script"), "no script at all: no MathJax, require.js or jQuery"
@@ -242,12 +251,14 @@ def test_nothing_is_loaded_from_the_network(page):
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", styles)
 
 
+@PAGE
 def test_formulas_are_drawn_without_mathjax(page):
     soup = BeautifulSoup(page, "html.parser")
     assert len(soup.find_all("math")) >= 3 and soup.find("math", display="block")
     assert "$" not in soup.select("div.text_cell_render")[0].text, "no TeX left for a script to typeset"
 
 
+@PAGE
 def test_the_cells_the_grader_skips_show_no_traceback(page):
     text = BeautifulSoup(page, "html.parser").body.text
     assert "NotebookError" not in text and "Traceback" not in text and "\x1b" not in text

@@ -18,7 +18,8 @@ import pytest
 from conftest import ROOT
 from exercise_tools import answers_of, filled, make_course, nbcourse, nbgrader_meta, notebook_path, submit
 
-pytestmark = pytest.mark.grading
+# One worker grades the class once for every test here (make test: pytest-xdist, --dist loadgroup).
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("awkward-class")]
 ASSIGNMENT = "02_forward_propagation"
 FULL = 9.0
 POINTS = {"sigmoid": 2.0, "derivative": 2.0, "forward": 3.0, "cost": 2.0}

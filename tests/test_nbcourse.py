@@ -21,6 +21,8 @@ def sigmoid(z):  # NumPy only, as the students' functions must be
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 """
+# The tests of the module's kernel share one pytest-xdist worker (make test: --dist loadgroup).
+KERNEL = pytest.mark.xdist_group("nbcourse-kernel")
 SIGN_FLIP = checks.Mistake("the sign is flipped", lambda z: -nnlib.activations.sigmoid(z), "See 'Sigmoid'.")
 
 
@@ -53,23 +55,27 @@ def student(kernel):
     return define
 
 
+@KERNEL
 def test_a_correct_answer_passes(student):
     sigmoid = student(NUMPY_SIGMOID).function("sigmoid")
     checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES, mistakes=[SIGN_FLIP])
 
 
+@KERNEL
 def test_a_known_mistake_is_named_with_its_hint(student):
     sigmoid = student("def sigmoid(z):\n    return -1 / (1 + np.exp(-z))\n").function("sigmoid")
     with pytest.raises(checks.CheckFailed, match=r"it looks like the sign is flipped\. See 'Sigmoid'\."):
         checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES[:1], mistakes=[SIGN_FLIP])
 
 
+@KERNEL
 def test_an_unknown_mistake_shows_input_expected_and_got(student):
     sigmoid = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-z)) + 0.1\n").function("sigmoid")
     with pytest.raises(checks.CheckFailed, match=r"expected \[0\.119203.*got \[0\.219203.*largest difference 0\.1"):
         checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES, mistakes=[SIGN_FLIP])
 
 
+@KERNEL
 def test_an_unstable_answer_is_caught_and_a_nan_mistake_can_be_named(student):
     def naive_derivative(z):
         with np.errstate(all="ignore"):
@@ -84,6 +90,7 @@ def test_an_unstable_answer_is_caught_and_a_nan_mistake_can_be_named(student):
         checks.check_function(derivative, nnlib.activations.sigmoid_derivative, name="d", cases=CASES)
 
 
+@KERNEL
 def test_a_failing_mistake_function_is_skipped(student):
     def broken(z):
         raise ValueError("the mistake itself fails")
@@ -94,6 +101,7 @@ def test_a_failing_mistake_function_is_skipped(student):
                               mistakes=[checks.Mistake("broken", broken)])
 
 
+@KERNEL
 @pytest.mark.parametrize(("code", "message"), [
     ("def sigmoid(z):\n    raise NotImplementedError()\n", "sigmoid is not implemented yet"),
     ("def sigmoid(z):\n    return z.undefined\n", r"raised AttributeError"),
@@ -112,6 +120,7 @@ def test_errors_stubs_and_non_data_are_reported_with_the_inputs(student, code, m
         checks.check_function(sigmoid, reference_sigmoid, name="sigmoid", cases=CASES)
 
 
+@KERNEL
 def test_substitutes_grade_each_part_on_its_own_and_are_gone_afterwards(student):
     kernel = student("def sigmoid(z):\n    return 1 / (1 + np.exp(-2 * z))\n"     # wrong: part 1 loses its points
                      "def derivative(z):\n    s = sigmoid(z)\n    return s * (1 - s)\n")
@@ -123,6 +132,7 @@ def test_substitutes_grade_each_part_on_its_own_and_are_gone_afterwards(student)
     assert kernel.function("sigmoid")(np.array([1.0]))[0] == pytest.approx(1 / (1 + np.exp(-2)))  # restored
 
 
+@KERNEL
 def test_a_substitute_kept_for_later_answers_nothing(student):
     kernel = student("kept = []\n"
                      "def derivative(z):\n    kept.append(sigmoid)\n    return z\n"
@@ -132,6 +142,7 @@ def test_a_substitute_kept_for_later_answers_nothing(student):
         kernel.function("later")(np.zeros(2))
 
 
+@KERNEL
 def test_answers_change_only_their_own_copy_of_the_inputs(student):
     step = student("def step(w, g):\n    w -= 0.1 * g\n    return w\n").function("step")
     w, g = np.ones(3), np.ones(3)
@@ -139,6 +150,7 @@ def test_answers_change_only_their_own_copy_of_the_inputs(student):
     np.testing.assert_array_equal(w, 1.0)
 
 
+@KERNEL
 def test_generators_and_stand_ins_cross_the_channel(student):
     kernel = student("def draw(rng, model):\n"
                      "    return rng.normal(size=3), model.layers[0].units, model.get_weights()[0] * 2\n")
@@ -150,6 +162,7 @@ def test_generators_and_stand_ins_cross_the_channel(student):
     np.testing.assert_array_equal(doubled, 2 * np.eye(2))
 
 
+@KERNEL
 def test_an_endless_loop_is_stopped_at_the_time_limit_and_the_kernel_goes_on(student):
     kernel = student("def spin(x):\n    while True:\n        pass\n", seconds=2)
     with pytest.raises(harness.PartTimeout, match="time limit of 2 s"):
@@ -268,6 +281,7 @@ def test_a_copied_answer_cell_becomes_plain_code():
     assert "nbgrader" not in cell["metadata"]
 
 
+@KERNEL
 def test_nan_and_inf_scalars_come_back_as_numbers(student):
     """np.float64 is a float whose repr is not: a loss of inf must reach the grader as inf, to be judged."""
     kernel = student("def loss(x):\n    return np.float64(np.inf) if x else np.float32(np.nan)\n")
@@ -275,6 +289,7 @@ def test_nan_and_inf_scalars_come_back_as_numbers(student):
     assert np.isnan(kernel.function("loss")(0))
 
 
+@KERNEL
 def test_a_substitute_takes_positional_data_only(student):
     kernel = student("def derivative(z):\n    return sigmoid(z=z)\n")
     with pytest.raises(checks.StudentError, match="by position"):
@@ -295,6 +310,7 @@ def test_malformed_replies_are_the_students_not_the_graders():
     assert "expected a number" in checks.difference(10**400, 1.0, 1e-6, 1e-9)
 
 
+@KERNEL
 def test_a_forged_result_counts_as_the_students_answer_and_hangs_nothing(student):
     """The first result is the answer (the kernel could return anything anyway); the real one after it
     is still answered, so the call ends instead of leaving the kernel waiting."""

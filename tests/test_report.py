@@ -14,6 +14,8 @@ from exercise_tools import filled, make_course, nbcourse, notebook_path, submit
 from nbcourse.report import gradebook_url, write_report
 
 pytestmark = pytest.mark.grading
+# The tests of `page` share one pytest-xdist worker (make test: --dist loadgroup): one autograde.
+REPORT = pytest.mark.xdist_group("report")
 ASSIGNMENT = "02_forward_propagation"
 PARTS = ["sigmoid_test", "derivative_test", "forward_test", "cost_test"]
 SCRIPT_STUDENT = "x<script>"  # a student id a browser would run if the page did not escape it
@@ -53,17 +55,20 @@ def page(tmp_path_factory):
     return path.read_text()
 
 
+@REPORT
 def test_one_embedded_plot_per_assignment(page):
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(images) == 1
     assert base64.b64decode(images[0]).startswith(b"\x89PNG\r\n\x1a\n")
 
 
+@REPORT
 def test_every_part_is_named(page):
     for part in PARTS:
         assert f"<td>{part}</td>" in page
 
 
+@REPORT
 def test_counts_and_mean(page):
     # submissions, graded, not graded, mean (9 + 0 + 0 + 7) / 4, highest, max
     assert "<td>4</td><td>3</td><td>1</td><td>4.00</td><td>9</td><td>9</td>" in page
@@ -71,6 +76,7 @@ def test_counts_and_mean(page):
     assert "<td>sigmoid_test</td><td>2</td><td>0.50</td><td>1</td><td>3</td>" in page
 
 
+@REPORT
 def test_failed_submissions_and_ungraded_parts_are_listed_with_reasons(page):
     failed = page.split("could not be graded</h2>")[1].split("<h2>")[0]
     assert re.search(r"<td>not_json</td><td>the submitted file is not a valid notebook[^<]*</td>", failed)
@@ -80,11 +86,13 @@ def test_failed_submissions_and_ungraded_parts_are_listed_with_reasons(page):
                      r"RuntimeError: a bug in the hidden test", ungraded)
 
 
+@REPORT
 def test_student_text_is_escaped(page):
     assert "&lt;script&gt;" in page
     assert "<script" not in page
 
 
+@REPORT
 def test_self_contained_with_a_date_and_the_gradebook(page):
     assert not re.search(r"https?://", page), "the page must not load anything from the network"
     assert re.search(r"Made \d{4}-\d{2}-\d{2} \d{2}:\d{2}", page)

@@ -20,6 +20,10 @@ from conftest import ROOT
 from exercise_tools import answers_of, filled, make_course, nbcourse, nbgrader_meta, notebook_path, submit
 
 pytestmark = pytest.mark.grading
+# The tests of one module fixture share one pytest-xdist worker (make test: --dist loadgroup), so each
+# class is graded once; the two fixtures may run side by side on two workers.
+PROBE_GROUP = pytest.mark.xdist_group("sandbox-probe")
+FORKS_GROUP = pytest.mark.xdist_group("sandbox-forks")
 ASSIGNMENT = "02_forward_propagation"
 
 PROBE = '''
@@ -101,15 +105,18 @@ def probed(course):
     return course, json.loads(text.split("RESULTS", 1)[1].splitlines()[0])
 
 
+@PROBE_GROUP
 def test_the_probe_ran_outside_tmp(probe):
     assert not str(probe[0]).startswith("/tmp")
 
 
+@PROBE_GROUP
 @pytest.mark.parametrize("attempt", REFUSED)
 def test_the_kernel_is_refused(probe, attempt):
     assert probe[1][attempt] != "allowed", f"{attempt} must be refused inside the sandbox"
 
 
+@PROBE_GROUP
 def test_the_kernel_can_write_its_scratch_folder_only_and_it_is_thrown_away(probe):
     course, results = probe
     assert results["write_scratch"] == "allowed"
@@ -118,6 +125,7 @@ def test_the_kernel_can_write_its_scratch_folder_only_and_it_is_thrown_away(prob
     assert not (course / "submitted" / "probe" / ASSIGNMENT / "planted.txt").exists()
 
 
+@PROBE_GROUP
 def test_the_course_folder_is_an_empty_skeleton_inside_the_sandbox(probe):
     """Only the folders that lead to the scratch copy exist there: not the course's own packages."""
     results = probe[1]
@@ -126,6 +134,7 @@ def test_the_course_folder_is_an_empty_skeleton_inside_the_sandbox(probe):
     assert set(results["root_home_listing"]) <= {".pyenv"}, results["root_home_listing"]
 
 
+@PROBE_GROUP
 def test_the_kernel_runs_as_nobody_alone_with_a_clean_environment(probe):
     results = probe[1]
     assert results["uid"] == 65534
@@ -133,6 +142,7 @@ def test_the_kernel_runs_as_nobody_alone_with_a_clean_environment(probe):
     assert len(results["processes"]) <= 3, f"the kernel sees other processes: {results['processes']}"
 
 
+@PROBE_GROUP
 def test_the_probe_itself_is_still_graded(probe):
     course, _ = probe
     status = json.loads((course / "grading" / ASSIGNMENT / "probe.json").read_text())
@@ -166,7 +176,20 @@ def marked_processes() -> list[str]:
 @pytest.fixture(scope="module")
 def forks(tmp_path_factory):
     """Two forking students and an honest one, graded side by side; the largest number of tasks in any
-    grading cgroup is sampled from outside while it runs."""
+    of this grading's cgroups is sampled from outside while it runs.
+
+    Other grading may run at the same time (pytest-xdist's other worker), with cgroups of its own in
+    the same folder. A job's cgroup is named after its kernel's private folder, made in the grader's
+    temporary folder before the cgroup and removed after it: this grading gets a temporary folder of
+    its own, and only the cgroups named after a folder in it are this grading's."""
+    kernels = Path(tempfile.mkdtemp(prefix="nbcourse-forks-"))  # short: the kernels' ZMQ sockets live there
+    try:
+        yield graded_forks(tmp_path_factory, kernels)
+    finally:
+        shutil.rmtree(kernels, ignore_errors=True)
+
+
+def graded_forks(tmp_path_factory, kernels: Path):
     import threading
 
     course = make_course(tmp_path_factory.mktemp("forks"), [ASSIGNMENT])
@@ -181,8 +204,9 @@ def forks(tmp_path_factory):
 
     def sample():
         while not done.is_set():
+            ours = {folder.name for folder in kernels.glob("nbcourse-kernel-*")}
             for current in groups.glob("*/pids.current"):
-                if current.parent in before:
+                if current.parent in before or current.parent.name not in ours:
                     continue
                 seen.add(current.parent)
                 try:
@@ -193,7 +217,8 @@ def forks(tmp_path_factory):
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    result = nbcourse(course, "autograde", "--workers", "2", env={"NNCOURSE_TIMEOUT": "20", "NNCOURSE_PROCESSES": "64"})
+    result = nbcourse(course, "autograde", "--workers", "2",
+                      env={"NNCOURSE_TIMEOUT": "20", "NNCOURSE_PROCESSES": "64", "TMPDIR": str(kernels)})
     done.set()
     sampler.join()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -205,11 +230,13 @@ def cgroups_available() -> bool:
     return Path("/sys/fs/cgroup/pids").is_dir() and os.access("/sys/fs/cgroup/pids", os.W_OK)
 
 
+@FORKS_GROUP
 def test_no_process_of_a_submission_outlives_its_job(forks):
     assert forks[2] == [], f"processes left behind: {forks[2]}"
     assert forks[3] == [], "a job's cgroup was left"
 
 
+@FORKS_GROUP
 def test_a_fork_bomb_stops_at_the_process_limit(forks):
     if not cgroups_available():
         pytest.skip("no writable cgroups here: the PID namespace alone ends the processes with the job")
@@ -218,6 +245,7 @@ def test_a_fork_bomb_stops_at_the_process_limit(forks):
     assert 48 <= peak <= 64, f"a grading cgroup held {peak} tasks at most (limit 64)"
 
 
+@FORKS_GROUP
 def test_forking_costs_nothing_to_the_honest_student(forks):
     import csv
 
