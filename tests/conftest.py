@@ -16,6 +16,7 @@ from filelock import FileLock
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["keras_fixtures"]  # tfk and dtype, for the Keras parity suites
 
 
 def defer_rfc3987_syntax() -> None:

@@ -24,6 +24,15 @@ from types import SimpleNamespace
 import numpy as np
 
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# nnlib agrees with Keras to this, in each float type (tests/test_keras_parity*.py).
+TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
+
+
+def assert_close(actual, expected, dtype: str, what: str = "") -> None:
+    """actual == expected within TOLERANCE[dtype], relative and absolute."""
+    tolerance = TOLERANCE[dtype]
+    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=tolerance, atol=tolerance,
+                               err_msg=what)
 
 
 @functools.cache

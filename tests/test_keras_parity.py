@@ -19,12 +19,12 @@ import keras_helpers as kh
 import numpy as np
 import pytest
 from conftest import ROOT
+from keras_helpers import TOLERANCE, assert_close
 
 from nnlib import activations, layers, losses, metrics, optimizers, regularizers
 
 pytestmark = pytest.mark.keras
 
-TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 STEPS = 5
 
 # Known disagreements: (test, case, dtype or None for both) -> reason. Each test is an xfail(strict=True),
@@ -66,23 +66,6 @@ def test_every_listed_disagreement_names_a_test_here():
     assert {dtype for _, _, dtype in DISAGREEMENTS} <= {None, *TOLERANCE}
 
 
-@pytest.fixture(scope="module")
-def tfk():
-    """TensorFlow and Keras, imported quietly the first time a test here runs."""
-    return kh.load()
-
-
-@pytest.fixture(params=list(TOLERANCE))
-def dtype(request, tfk):
-    """Each test once in float32 and once in float64, with Keras's float type set to match."""
-    with kh.floatx(request.param):
-        yield request.param
-
-
-def assert_close(actual, expected, dtype: str, what: str = "") -> None:
-    tolerance = TOLERANCE[dtype]
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=tolerance, atol=tolerance,
-                               err_msg=what)
 
 
 def keras_loss(name: str):

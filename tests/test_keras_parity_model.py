@@ -9,22 +9,12 @@ from __future__ import annotations
 import keras_helpers as kh
 import numpy as np
 import pytest
-from test_keras_parity import STEPS, assert_close, keras_loss, make_data
+from keras_helpers import assert_close
+from test_keras_parity import STEPS, keras_loss, make_data
 
 from nnlib import Sequential, layers, optimizers
 
 pytestmark = pytest.mark.keras
-
-
-@pytest.fixture(scope="module")
-def tfk():
-    return kh.load()
-
-
-@pytest.fixture(params=["float32", "float64"])
-def dtype(request, tfk):
-    with kh.floatx(request.param):
-        yield request.param
 
 
 @pytest.mark.parametrize("scale", [1.0, 40.0])

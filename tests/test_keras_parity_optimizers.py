@@ -20,32 +20,14 @@ from __future__ import annotations
 import keras_helpers as kh
 import numpy as np
 import pytest
+from keras_helpers import assert_close
 
 from nnlib import layers, optimizers, schedules
 
 pytestmark = pytest.mark.keras
 
-TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 STEPS = 5
 
-
-@pytest.fixture(scope="module")
-def tfk():
-    """TensorFlow and Keras, imported quietly the first time a test here runs."""
-    return kh.load()
-
-
-@pytest.fixture(params=list(TOLERANCE))
-def dtype(request, tfk):
-    """Each test once in float32 and once in float64, with Keras's float type set to match."""
-    with kh.floatx(request.param):
-        yield request.param
-
-
-def assert_close(actual, expected, dtype: str, what: str = "") -> None:
-    tolerance = TOLERANCE[dtype]
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=tolerance, atol=tolerance,
-                               err_msg=what)
 
 
 def f32(value: float) -> float:
