@@ -25,7 +25,8 @@ starts that kernel inside a new set of Linux namespaces instead:
   kernel forks are killed after each cell, and all of them when the kernel stops. Without
   cgroups, the PID namespace still ends them all when the kernel stops (README: the limits).
 * **environment**: emptied, then only what Python needs (so ``NNCOURSE_DB_URL`` and any
-  password in it stay outside).
+  password in it stay outside); bwrap itself starts with none, since the kernel can read the
+  environment of its namespace's PID 1, which is bwrap.
 
 ``NNCOURSE_SANDBOX=off`` runs kernels the ordinary way (a machine without bubblewrap);
 grading refuses to start without it otherwise, rather than silently grade unprotected.
@@ -151,7 +152,10 @@ def bwrap_command(kernel_cmd: list[str], *, workdir: str, private_dir: str,
     scratch = str(Path(private_dir) / "scratch")
     command = ["prlimit", f"--as={memory['memory_mb'] * 2**20}", f"--cpu={memory['cpu_seconds']}",
                f"--fsize={SCRATCH_FILE_LIMIT}", "--core=0", "--",
-               "bwrap", "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
+               # bwrap itself starts with an empty environment: it is PID 1 of the kernel's namespace,
+               # and the kernel can read /proc/1/environ (--clearenv below cleans only the kernel's)
+               "env", "-i", shutil.which("bwrap") or "bwrap",
+               "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
                "--die-with-parent", "--new-session", "--disable-userns",
                "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):

@@ -64,6 +64,18 @@ results["course_listing"] = os.listdir(root) if os.path.isdir(root) else []
 results["root_home_listing"] = os.listdir("/root") if os.path.isdir("/root") else []
 results["uid"] = os.getuid()
 results["environment"] = sorted(os.environ)
+
+
+def environment_of(pid):  # every process the kernel can see, bwrap's own included
+    try:
+        entries = open(f"/proc/{{pid}}/environ", "rb").read().split(b"\\0")
+        return [entry.split(b"=")[0].decode() for entry in entries if entry]
+    except OSError:
+        return []
+
+
+results["visible_environments"] = sorted({{name for p in os.listdir("/proc") if p.isdigit()
+                                           for name in environment_of(p)}})
 results["processes"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 print("RESULTS" + json.dumps(results))
 '''
@@ -139,6 +151,9 @@ def test_the_kernel_runs_as_nobody_alone_with_a_clean_environment(probe):
     results = probe[1]
     assert results["uid"] == 65534
     assert not any(name.startswith("NNCOURSE") for name in results["environment"]), results["environment"]
+    # /proc/1 is bwrap itself: its environment, readable from the kernel, must not be the grader's either
+    assert not any(name.startswith("NNCOURSE") for name in results["visible_environments"]), \
+        results["visible_environments"]
     assert len(results["processes"]) <= 3, f"the kernel sees other processes: {results['processes']}"
 
 
