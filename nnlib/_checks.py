@@ -55,6 +55,18 @@ def unknown_name(kind: str, name: object, known: Iterable[str]) -> ValueError:
     return ValueError(f"unknown {kind} {name!r}; known {kind}s are: {', '.join(sorted(known))}")
 
 
+def class_and_config(config: object, where: str = "") -> tuple[object, dict]:
+    """(class_name, config) from a ``{"class_name": ..., "config": {...}}`` dict, as Keras serializes objects.
+
+    Keras's optional "module" and "registered_name" keys are accepted and ignored.
+    """
+    if not isinstance(config, dict) or set(config) - {"module", "registered_name"} != {"class_name", "config"} \
+            or not isinstance(config["config"], dict):
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}expected a dict {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
+    return config["class_name"], config["config"]
+
+
 def rng_from(seed: int | np.random.Generator | None) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a seed, a Generator (returned as is) or None."""
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):

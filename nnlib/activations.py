@@ -75,7 +75,9 @@ def relu_derivative(z) -> Array:
 
 
 def leaky_relu(z, alpha: float = 0.2) -> Array:
-    """leaky_relu(z) = z for z >= 0, alpha z for z < 0 (Keras's default alpha = 0.2)."""
+    """leaky_relu(z) = z for z >= 0, alpha z for z < 0 (alpha = 0.2 by default, as the
+    functions ``keras.activations.leaky_relu`` and ``tf.nn.leaky_relu``; the ``keras.layers.LeakyReLU``
+    layer defaults to 0.3)."""
     z = _float(z)
     return np.where(z >= 0, z, alpha * z).astype(z.dtype, copy=False)
 
@@ -287,8 +289,8 @@ def softmax(z, axis: int = -1) -> Array:
     exponent <= 0, so nothing overflows.
     """
     z = _float(z)
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def softmax_derivative(z) -> Array:

@@ -111,8 +111,8 @@ def sparse_categorical_crossentropy_gradient(labels: Array, y_pred: Array) -> Ar
 
 
 def _logsumexp(z: Array) -> Array:
-    top = np.max(z, axis=1, keepdims=True)
-    return top + np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
+    top = z.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
 
 
 def categorical_crossentropy_from_logits(y_true: Array, z: Array) -> float:
@@ -123,7 +123,7 @@ def categorical_crossentropy_from_logits(y_true: Array, z: Array) -> float:
 def sparse_categorical_crossentropy_from_logits(labels: Array, z: Array) -> float:
     """SCCE of softmax(z): mean over samples of logsumexp(z) - z[label]."""
     rows = np.arange(z.shape[0])
-    return float(np.mean(_logsumexp(z)[:, 0] - z[rows, labels]))
+    return float((_logsumexp(z)[:, 0] - z[rows, labels]).sum() / len(rows))
 
 
 def binary_crossentropy_from_logits(y_true: Array, z: Array) -> float:

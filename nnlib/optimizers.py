@@ -58,7 +58,7 @@ import math
 import numpy as np
 
 from nnlib import schedules
-from nnlib._checks import unknown_name
+from nnlib._checks import class_and_config, unknown_name
 from nnlib.schedules import LearningRateSchedule
 
 Array = np.ndarray
@@ -489,12 +489,10 @@ def serialize(optimizer: Optimizer) -> dict:
 
 def deserialize(config: dict) -> Optimizer:
     """A new optimizer (without state) from ``serialize``'s dict."""
-    if not isinstance(config, dict) or set(config) - {"module", "registered_name"} != {"class_name", "config"}:
-        raise ValueError(f"expected a dict {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
-    name = config["class_name"]
+    name, arguments = class_and_config(config)
     if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
         raise unknown_name("optimizer", name, OPTIMIZERS)
-    return OPTIMIZERS[name.lower()].from_config(config["config"])
+    return OPTIMIZERS[name.lower()].from_config(arguments)
 
 
 def get(identifier: str | dict | Optimizer) -> Optimizer:

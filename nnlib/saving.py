@@ -52,6 +52,7 @@ import numpy as np
 
 import nnlib
 from nnlib import activations, initializers, layers, losses, optimizers, regularizers
+from nnlib._checks import class_and_config
 
 Array = np.ndarray
 
@@ -102,13 +103,10 @@ def _object_config(obj, registry: dict[str, type], kind: str) -> dict:
 
 
 def _object_from_config(config, registry: dict[str, type], kind: str, where: str):
-    if not isinstance(config, dict) or set(config) != {"class_name", "config"} \
-            or not isinstance(config["config"], dict):
-        raise ValueError(f"{where}: expected {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
-    name = config["class_name"]
+    name, arguments = class_and_config(config, where)
     if name not in registry:
         raise ValueError(f"{where}: unknown {kind} {name!r}; known: {', '.join(registry)}")
-    return _construct(registry[name], config["config"], where)
+    return _construct(registry[name], arguments, where)
 
 
 def _construct(cls, config: dict, where: str):

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from nnlib._checks import unknown_name
+from nnlib._checks import class_and_config, unknown_name
 
 
 def _number(name: str, value, low: float, low_open: bool = False, high: float = math.inf) -> float | int:
@@ -215,8 +215,7 @@ def serialize(schedule: LearningRateSchedule) -> dict:
 
 def deserialize(config: dict) -> LearningRateSchedule:
     """The schedule described by ``serialize``'s dict."""
-    if not isinstance(config, dict) or set(config) - {"module", "registered_name"} != {"class_name", "config"}:
-        raise ValueError(f"expected a dict {{'class_name': ..., 'config': {{...}}}}, got {config!r}")
-    if config["class_name"] not in SCHEDULES:
-        raise unknown_name("schedule", config["class_name"], SCHEDULES)
-    return SCHEDULES[config["class_name"]].from_config(config["config"])
+    name, arguments = class_and_config(config)
+    if name not in SCHEDULES:
+        raise unknown_name("schedule", name, SCHEDULES)
+    return SCHEDULES[name].from_config(arguments)

@@ -403,3 +403,68 @@ def test_csv_logger_append_to_a_new_file_writes_the_header(tmp_path):
 def test_arguments_are_checked(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+class FakeClock:
+    """time.perf_counter for nnlib.callbacks, returning the given times in turn."""
+
+    def __init__(self, *times):
+        self.times = list(times)
+
+    def __call__(self):
+        return self.times.pop(0)
+
+
+def progbar(monkeypatch, verbose, interactive, *times, steps=4):
+    monkeypatch.setattr(callbacks, "_interactive", lambda: interactive)
+    monkeypatch.setattr(callbacks, "time", types.SimpleNamespace(perf_counter=FakeClock(*times)))
+    bar = callbacks.ProgbarLogger(verbose)
+    bar.set_params({"epochs": 3, "steps": steps})
+    return bar
+
+
+def test_progbar_redraws_at_most_every_tenth_of_a_second(monkeypatch, capsys):
+    bar = progbar(monkeypatch, 1, True, 0.0, 0.05, 0.25, 1.0)
+    bar.on_epoch_begin(0)
+    bar.on_train_batch_end(0, {"loss": 0.9})    # 0.05 s after the last draw: not redrawn
+    bar.on_train_batch_end(1, {"loss": 0.5})    # 0.25 s: redrawn in place
+    bar.on_epoch_end(0, {"loss": 0.25, "accuracy": 0.75})
+    assert capsys.readouterr().out == (
+        "Epoch 1/3\n"
+        "\r2/4 ━━━━━━━━━━           0s 125ms/step - loss: 0.5000"
+        "\r4/4 ━━━━━━━━━━━━━━━━━━━━ 1s 250ms/step - loss: 0.2500 - accuracy: 0.7500\n"
+    )
+
+
+def test_progbar_outside_a_terminal_prints_the_epoch_lines_only(monkeypatch, capsys):
+    bar = progbar(monkeypatch, 1, False, 0.0, 0.5, 2.0)
+    bar.on_epoch_begin(1)
+    bar.on_train_batch_end(0, {"loss": 0.9})
+    bar.on_epoch_end(1, {"loss": 0.5})
+    assert capsys.readouterr().out == "Epoch 2/3\n4/4 ━━━━━━━━━━━━━━━━━━━━ 2s 500ms/step - loss: 0.5000\n"
+
+
+def test_progbar_verbose_2_prints_one_line_an_epoch(monkeypatch, capsys):
+    bar = progbar(monkeypatch, 2, True, 0.0, 0.5, 3.0, steps=0)
+    bar.on_epoch_begin(2)
+    bar.on_train_batch_end(0, {"loss": 0.9})
+    bar.on_epoch_end(2, {"loss": 0.125})
+    assert capsys.readouterr().out == "Epoch 3/3 - 0/0 ━━━━━━━━━━━━━━━━━━━━ 3s 3000ms/step - loss: 0.1250\n"
+
+
+def test_interactive_means_a_terminal_or_a_notebook(monkeypatch):
+    class Terminal:
+        def isatty(self):
+            return True
+
+    class Pipe:
+        def isatty(self):
+            return False
+
+    class NotebookStream(Pipe):
+        pass
+
+    NotebookStream.__module__ = "ipykernel.iostream"
+    for stream, expected in ((Terminal(), True), (Pipe(), False), (NotebookStream(), True)):
+        monkeypatch.setattr(callbacks.sys, "stdout", stream)
+        assert callbacks._interactive() is expected

@@ -63,6 +63,33 @@ def test_call_builds_lazily():
     np.testing.assert_array_equal(out, 0.0)
 
 
+def test_call_builds_in_the_data_float_type_and_refuses_other_shapes():
+    layer = layers.Dense(2, activation="relu")
+    out = layer(np.ones((3, 5), dtype=np.float32), training=True)
+    assert layer.built and layer.input_dim == 5 and layer.W.dtype == out.dtype == np.float32
+    assert layer(np.ones((1, 5))).shape == (1, 2)  # built once: a second call reuses the weights
+    for unnamed, name in ((layers.Dense(2), "Dense"), (layers.Dense(2, name="hidden"), "hidden")):
+        with pytest.raises(ValueError, match=rf"^{name} expects x of shape \(n_samples, n_features\), got \(5,\)$"):
+            unnamed(np.ones(5))
+        assert not unnamed.built
+    with pytest.raises(TypeError, match="x must hold numbers"):
+        layers.Dense(2)([["a", "b"]])
+
+
+@pytest.mark.parametrize("shape", [(0,), (-2,), (2.0,), (True,), (2, 3), (), "2", None, 0, True])
+def test_input_refuses_anything_but_one_positive_count(shape):
+    with pytest.raises(ValueError, match=r"^Input\(shape=\.\.\.\) takes one sample's shape, a tuple with one "
+                                         r"positive integer such as \(2,\) for 2 features, got "):
+        layers.Input(shape=shape)
+
+
+@pytest.mark.parametrize("shape", [3, (3,), [3], np.int64(3)])
+def test_input_takes_a_count_or_a_one_tuple(shape):
+    given = layers.Input(shape=shape, name="pixels")
+    assert given.shape == (3,) and type(given.shape[0]) is int and given.name == "pixels"
+    assert repr(given) == "Input(shape=(3,))"
+
+
 def test_float32_stays_float32(rng):
     layer = layers.Dense(3, activation="relu")
     layer.build(4, rng, "float32")

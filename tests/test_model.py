@@ -189,6 +189,26 @@ def test_summary_counts_parameters():
     assert [layer.name for layer in model.layers] == ["dense", "dense_1"]
 
 
+def test_summary_is_keras_table():
+    """One row per layer: name (type), output shape, parameters; then the three totals."""
+    model = Sequential([layers.Dense(32, activation="relu"), layers.Dense(10)])
+    model.layers[1].trainable = False
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert lines[0].splitlines() == ['Model: "sequential"',
+                                     "Layer (type)                Output Shape         Param #",
+                                     "dense (Dense)               (unbuilt)                  0",
+                                     "dense_1 (Dense)             (unbuilt)                  0",
+                                     "Total params: 0", "Trainable params: 0", "Non-trainable params: 0"]
+    model.build((None, 64))
+    lines.clear()
+    model.summary(print_fn=lines.append)
+    assert lines[0].splitlines()[2:] == ["dense (Dense)               (None, 32)             2,080",
+                                         "dense_1 (Dense)             (None, 10)               330",
+                                         "Total params: 2,410", "Trainable params: 2,080",
+                                         "Non-trainable params: 330"]
+
+
 # ---- bad input -------------------------------------------------------------------------
 
 @pytest.fixture

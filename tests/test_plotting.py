@@ -123,3 +123,66 @@ def test_importing_plotting_does_not_import_matplotlib():
     code = "import sys, nnlib.plotting; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_function_and_derivative_defaults_labels_and_guides(ax):
+    """Default z is 401 points on [-5, 5]; f solid, f' dashed, labelled by name; guides at 0 behind."""
+    value, slope = plot_function_and_derivative(ax, np.tanh, activations.tanh_derivative, name="tanh")
+    z, f = value.get_data()
+    np.testing.assert_array_equal(z, np.linspace(-5.0, 5.0, 401))
+    np.testing.assert_allclose(f, np.tanh(z))
+    assert (value.get_label(), slope.get_label()) == ("tanh(z)", "tanh'(z)")
+    assert value.get_linestyle() == "-" and slope.get_linestyle() == "--"
+    assert ax.get_title() == "tanh"  # the name, when no title is given
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z", "value")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tanh(z)", "tanh'(z)"]
+    horizontal, vertical = ax.get_lines()[2:]
+    np.testing.assert_array_equal(horizontal.get_ydata(), [0.0, 0.0])
+    np.testing.assert_array_equal(vertical.get_xdata(), [0.0, 0.0])
+    for guide in (horizontal, vertical):
+        assert guide.get_color() == "0.8" and guide.get_linewidth() == 0.8 and guide.get_zorder() == 0
+
+
+def test_function_and_derivative_on_given_points(ax):
+    z = [-1.0, 0.0, 2.0]
+    value, slope = plot_function_and_derivative(ax, activations.relu, activations.relu_derivative, z=z)
+    np.testing.assert_array_equal(value.get_xydata(), [[-1, 0], [0, 0], [2, 2]])
+    np.testing.assert_array_equal(slope.get_xydata(), [[-1, 0], [0, 0], [2, 1]])
+    assert ax.get_title() == "f" and value.get_label() == "f(z)"
+
+
+def test_contour_limits_labels_minimum_and_legend(ax):
+    path = optimizer_trajectory(optimizers.SGD(0.1), grad_quadratic, [1.0, 1.0], 5)
+    contours = contour_with_trajectories(ax, lambda x, y: x**2 + y**2, {"SGD": path}, xlim=(-2, 2),
+                                         ylim=(-1, 3), levels=[0.5, 1.0], minimum=(0.5, -0.5))
+    np.testing.assert_array_equal(contours.levels, [0.5, 1.0])
+    assert ax.get_xlim() == (-2, 2) and ax.get_ylim() == (-1, 3)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$w_1$", "$w_2$")
+    (line,) = ax.get_lines()
+    assert line.get_marker() == "o"
+    (star,) = ax.collections[-1:]
+    np.testing.assert_array_equal(star.get_offsets(), [[0.5, -0.5]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SGD"]
+
+
+def test_contour_without_paths_draws_no_legend_or_star(ax):
+    contour_with_trajectories(ax, lambda x, y: x * y, {}, (-1, 1), (-1, 1), resolution=11)
+    assert ax.get_legend() is None and not ax.get_lines()
+    assert len(ax.collections) == 1  # the contour set alone
+
+
+def test_history_labels_axes_and_legend(ax):
+    history = {"loss": [1.0, 0.5, 0.25], "accuracy": [0.5, 0.7, 0.9]}
+    (line,) = plot_history(ax, history)  # keys default to the loss
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])  # epochs from 1
+    assert line.get_label() == "loss" and (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "loss")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss"]
+
+
+def test_history_label_prefixes_several_keys_and_names_one(ax):
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}
+    lines = plot_history(ax, history, keys=["loss", "val_loss"], label="wide")
+    assert [line.get_label() for line in lines] == ["wide: loss", "wide: val_loss"]
+    assert ax.get_ylabel() == "value"
+    (alone,) = plot_history(ax, history, keys=["val_loss"], label="deep")
+    assert alone.get_label() == "deep"

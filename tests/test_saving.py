@@ -385,3 +385,20 @@ def test_layer_from_config_refuses_unknown_classes():
         saving.layer_from_config({"class_name": "Lambda", "config": {"function": "os.system"}})
     with pytest.raises(ValueError, match="expected"):
         saving.layer_from_config(["Dense", 3])
+
+
+@pytest.mark.parametrize("config", [
+    "adam", {"class_name": "Adam"}, {"config": {}}, {"class_name": "Adam", "config": 3},
+    {"class_name": "Adam", "config": {}, "extra": 1},
+])
+@pytest.mark.parametrize("deserialize", [optimizers.deserialize, schedules.deserialize])
+def test_deserialize_names_the_expected_shape(deserialize, config):
+    """Anything but {"class_name": ..., "config": {...}} is refused with the shape it should have."""
+    with pytest.raises(ValueError, match=r"expected a dict \{'class_name': \.\.\., 'config'"):
+        deserialize(config)
+
+
+def test_deserialize_accepts_keras_extra_keys():
+    """Keras writes "module" and "registered_name" beside class_name and config: they are ignored."""
+    config = {"module": "keras.optimizers", "registered_name": None, **optimizers.serialize(optimizers.SGD(0.5))}
+    assert optimizers.deserialize(config).learning_rate == 0.5
