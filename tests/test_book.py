@@ -115,3 +115,23 @@ def test_no_page_shows_stderr(html):
     """Warnings and library log lines (TensorFlow's in the Keras chapter) must not reach the pages."""
     for page in (html / "book").glob("*.html"):
         assert not re.search(r'class="[^"]*\boutput stderr\b', page.read_text()), f"{page.name} shows stderr output"
+
+
+def test_every_glue_reference_is_glued_in_its_chapter():
+    """Each {glue:text}`name` (or {glue:}) in a chapter names a value a code cell of that chapter glues.
+
+    Found without building: a typed-in key that no cell computes would otherwise surface only at build.
+    A key glued in a loop, glue(name, ...), counts if the chapter spells it as a string, "name".
+    """
+    for chapter in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
+        text = chapter.read_text()
+        patterns = []
+        for quote_prefix, name in re.findall(r'glue\((f?)"([^"]+)"', text):
+            if quote_prefix:  # glue(f"wi_a10_{key}", ...): any text in place of each {...}
+                parts = re.split(r"\{[^}]*\}", name)
+                patterns.append(re.compile(".+".join(map(re.escape, parts)) + r"\Z"))
+            else:
+                patterns.append(re.compile(re.escape(name) + r"\Z"))
+        for name in re.findall(r"\{glue(?::\w+)?\}`([A-Za-z0-9_]+)", text):
+            glued = any(p.match(name) for p in patterns) or f'"{name}"' in text  # glue(name, ...) in a loop
+            assert glued, f"{chapter.name}: {{glue}}`{name}` is never glued"
