@@ -13,7 +13,7 @@ READY  := $(VENV)/.ready
 # class) stay on one worker: pyproject.toml asks for --dist loadgroup, tests/conftest.py says why.
 WORKERS ?= auto
 
-.PHONY: book test test-fast lint lock clean exercises autograde feedback grades report system
+.PHONY: book test test-fast mutation lint lock clean exercises collect autograde feedback grades report system
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,20 +47,33 @@ test-fast: $(READY)
 	$(BIN)/python -m pytest -n $(WORKERS) -m "not book and not slow and not keras and not grading"
 
 ## instructors: regenerate exercises/ from solutions/, then grade submitted/<student>/<assignment>/
+## ASSIGNMENT="a b" and STUDENT="s t" limit exercises/autograde/feedback to those; FORCE=1 redoes what is unchanged
+SELECT = $(ASSIGNMENT) $(addprefix --student ,$(STUDENT))
 exercises: $(READY)
-	$(BIN)/python -m nbcourse release
+	$(BIN)/python -m nbcourse release $(ASSIGNMENT) $(if $(FORCE),--force)
 
 autograde: $(READY)
-	$(BIN)/python -m nbcourse autograde
+	$(BIN)/python -m nbcourse autograde $(SELECT) $(if $(FORCE),--force)
 
 feedback: $(READY)
-	$(BIN)/python -m nbcourse feedback
+	$(BIN)/python -m nbcourse feedback $(SELECT)
+
+## collect: an LMS download into submitted/: make collect ASSIGNMENT=06_activation_functions DOWNLOAD=submissions.zip
+## (PREFER=latest places the newest of two copies; the roster comes from `python -m nbcourse roster import FILE`)
+collect: $(READY)
+	@test -n "$(ASSIGNMENT)" -a -n "$(DOWNLOAD)" || { echo "usage: make collect ASSIGNMENT=NAME DOWNLOAD=FILE.zip"; exit 2; }
+	$(BIN)/python -m nbcourse collect $(ASSIGNMENT) "$(DOWNLOAD)" $(if $(PREFER),--prefer $(PREFER))
 
 grades: $(READY)
 	$(BIN)/python -m nbcourse export --to grades.csv
 
 report: $(READY)
 	$(BIN)/python -m nbcourse report
+
+## mutation: mutation-test nnlib with mutmut (tens of minutes; prints the share of mutants the tests kill)
+mutation: $(READY)
+	$(BIN)/mutmut run
+	$(BIN)/python tools/mutation_report.py
 
 lint: $(READY)
 	$(BIN)/ruff check .

@@ -39,6 +39,7 @@ from nbcourse.preprocessors import (
     StderrAsStdout,
     StripHiddenTests,
 )
+from nbcourse.schedule import ScheduledLatePenalty
 from nbcourse.trusted import TrustedExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -80,6 +81,11 @@ c.Autograde.autograde_preprocessors = [
     TrustedExecute, StderrAsStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     LimitOutputSize, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
+# Late work: nbgrader computes how late a submission is (its timestamp.txt against the due date that
+# `nbcourse release/autograde` write from schedule.toml into the gradebook); AssignLatePenalties asks this plugin
+# for the penalty of the assignment's late policy in schedule.toml (nbcourse/schedule.py).
+c.AssignLatePenalties.plugin_class = ScheduledLatePenalty
+c.ScheduledLatePenalty.schedule_file = os.path.join(c.CourseDirectory.root, "schedule.toml")
 # Feedback keeps each failure's message and drops the hidden tests' code. The page names each part, links
 # "See the chapter ..." to the book (NNCOURSE_BOOK_URL, default: the local build _build/html), says the
 # check cells were not run, and loads nothing from the network: formulas are MathML (nbcourse/feedback.py).

@@ -13,7 +13,7 @@ in turn, in this one run:
 
 (a) sequential: plain nbgrader, ``python -m nbgrader autograde <assignment> --force`` once
     per assignment (one nbgrader process grades all its students, one after another), and
-(b) ours: ``python -m nbcourse autograde --workers N`` (default N = the number of cores),
+(b) ours: ``python -m nbcourse autograde --workers N`` (default N = nbcourse's own default, cores + 1),
     a pool of N long-lived worker processes, one submission at a time each.
 
 Both read the course's own nbgrader_config.py (so both run kernels in the sandbox and check
@@ -59,6 +59,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the exercise tests' helpers build scr
 
 from exercise_tools import answers_of, filled, make_course, notebook_path, submit, wrong_answers  # noqa: E402
 
+from nbcourse.workers import default_workers  # noqa: E402
+
 ASSIGNMENTS = ("02_forward_propagation", "06_activation_functions", "07_loss_functions")
 KERNEL_CRASH = ("import numpy as np\n\n"
                 "np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2**40,), strides=(2**20,)).sum()\n")
@@ -96,12 +98,11 @@ def kinds_of(students: list[str], seed: int) -> dict[Key, str]:
     return kinds
 
 
-def build_class(course: Path, students: int, seed: int) -> dict[Key, str]:
-    """A scratch course (the real config, the three assignments released) with every submission in place."""
-    make_course(course, list(ASSIGNMENTS))
+def class_notebooks(course: Path, names: list[str], seed: int) -> tuple[dict[Key, str], dict[Key, object]]:
+    """Each (student, assignment)'s kind and its notebook (or, for "not JSON", its text), from the course's release."""
     rng = random.Random(seed)
-    names = [f"student{i:03d}" for i in range(students)]
     kinds = kinds_of(names, seed)
+    notebooks: dict[Key, object] = {}
     for assignment in ASSIGNMENTS:
         release = nbformat.read(notebook_path(course / "exercises", assignment), as_version=4)
         solution = nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4)
@@ -120,7 +121,17 @@ def build_class(course: Path, students: int, seed: int) -> dict[Key, str]:
                 notebook = filled(release, solution, {first_answer: KERNEL_CRASH})
             else:
                 notebook = release
-            submit(course, student, assignment, notebook)
+            notebooks[(student, assignment)] = notebook
+    return kinds, notebooks
+
+
+def build_class(course: Path, students: int, seed: int) -> dict[Key, str]:
+    """A scratch course (the real config, the three assignments released) with every submission in place."""
+    make_course(course, list(ASSIGNMENTS))
+    names = [f"student{i:03d}" for i in range(students)]
+    kinds, notebooks = class_notebooks(course, names, seed)
+    for (student, assignment), notebook in notebooks.items():
+        submit(course, student, assignment, notebook)
     return kinds
 
 
@@ -263,7 +274,8 @@ def generate_assignments_for(course: Path, env: dict[str, str], names: list[str]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=cores(), help="nbcourse's worker processes (default: cores)")
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="nbcourse's worker processes (default: nbcourse autograde's, cores + 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
     parser.add_argument("--neighbours", action="store_true",

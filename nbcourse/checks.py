@@ -30,7 +30,12 @@ from nbcourse.harness import KernelChannel, Outcome
 
 
 class CheckFailed(AssertionError):
-    """A hidden test failed; the message is written for the student."""
+    """A hidden test failed; the message is written for the student. ``mistake`` names the known
+    mistake it matched, if any: the grader keeps it in the graded cell's metadata for the report."""
+
+    def __init__(self, message: str = "", mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 class StudentError(Exception):
@@ -220,5 +225,5 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Seque
                 continue
             if matches(got, wrong, rtol, atol):
                 hint = f" {mistake.hint}" if mistake.hint else ""
-                raise CheckFailed(f"{call}: it looks like {mistake.name}.{hint}")
+                raise CheckFailed(f"{call}: it looks like {mistake.name}.{hint}", mistake=mistake.name)
         raise CheckFailed(f"{call}: {why}")

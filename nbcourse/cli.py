@@ -1,12 +1,18 @@
 """The course's commands, each a thin layer over nbgrader's own CLI.
 
-    python -m nbcourse release   [ASSIGNMENT ...]            regenerate exercises/ from solutions/
-    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N] [--slice K/N]
-                                                             grade everything in submitted/
-    python -m nbcourse feedback  [ASSIGNMENT ...]            feedback HTML, hidden tests removed
-    python -m nbcourse export    [--to grades.csv]           one row per student and assignment
+    python -m nbcourse release   [ASSIGNMENT ...] [--force]  regenerate exercises/ from what changed in solutions/
+    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N] [--slice K/N] [--force]
+                                                             grade what is new or changed in submitted/
+    python -m nbcourse feedback  [ASSIGNMENT ...] [--student S ...]   feedback HTML, hidden tests removed
+    python -m nbcourse export    [--to FILE] [--format long|canvas|moodle]
+                                                             grades: one row per student and assignment (long),
+                                                             or Canvas's / Moodle's grade import CSV
     python -m nbcourse report    [--to report.html] [--csv grades.csv]   grades CSV and a one-page summary
     python -m nbcourse check     NOTEBOOK                    a student's self-check (exit 1 on failure)
+    python -m nbcourse new       NAME [--title TEXT]         a new assignment with one example part (docs/authoring.md)
+    python -m nbcourse roster import FILE                    the class roster into the gradebook (roster.csv)
+    python -m nbcourse collect   ASSIGNMENT DOWNLOAD         an LMS download (.zip or folder) into submitted/
+    python -m nbcourse schedule                              check schedule.toml: due dates, late policies
 
 nbgrader does the work; this layer runs it once per submission, in parallel worker
 processes (nbcourse/workers.py), each kernel in a sandbox (nbcourse/sandbox.py), so that
@@ -19,9 +25,7 @@ sharing one PostgreSQL gradebook.
 from __future__ import annotations
 
 import argparse
-import csv
 import html
-import io
 import os
 import re
 import shutil
@@ -29,7 +33,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from nbcourse.gradebook import ensure_in_gradebook, log_tail, nbgrader, register_students
+from nbcourse.gradebook import log_tail, nbgrader, register_students
 from nbcourse.preprocessors import is_test_cell
 from nbcourse.status import STATUS_DIR, Status, read_all
 
@@ -55,16 +59,24 @@ def assignments(root: Path, names: list[str] | None) -> list[str]:
 
 # ---- release ---------------------------------------------------------------------------
 
-def release(root: Path, names: list[str] | None = None) -> int:
-    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ with nbgrader generate_assignment."""
-    failed = 0
-    for name in assignments(root, names):
-        result = nbgrader(root, "generate_assignment", name, "--force")
-        print(f"{name}: {'released' if result.returncode == 0 else 'FAILED'}")
-        if result.returncode != 0:
-            failed += 1
-            print(log_tail(result), file=sys.stderr)
-    return 1 if failed else 0
+def release(root: Path, names: list[str] | None = None, force: bool = False) -> int:
+    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ (nbgrader generate_assignment) for each
+    assignment whose source changed since its release (every one with ``force``). A release nbgrader refuses
+    changes nothing, and the others go on (nbcourse/release.py)."""
+    from nbcourse.release import release as release_each
+
+    counts = {"released": 0, "unchanged": 0, "failed": 0}
+    for outcome in release_each(root, assignments(root, names), force):
+        counts[outcome.state] += 1
+        if outcome.state == "failed":
+            print(f"{outcome.name}: FAILED", flush=True)
+            print(f"{outcome.name}: {outcome.message}", file=sys.stderr, flush=True)
+        elif outcome.state == "released":
+            print(f"{outcome.name}: released", flush=True)
+    print(f"{counts['released']} released, {counts['unchanged']} unchanged since their last release"
+          + (" (--force releases them again)" if counts["unchanged"] else "")
+          + (f", {counts['failed']} FAILED (see above: nothing of theirs changed)" if counts["failed"] else ""))
+    return 1 if counts["failed"] else 0
 
 
 # ---- autograde -------------------------------------------------------------------------
@@ -134,22 +146,29 @@ def ungraded_parts(autograded: Path) -> dict[str, str]:
     return found
 
 
-def record(root: Path, result, tests: str) -> Status:
-    """Turn a worker's result into the submission's status, and keep it in grading/."""
+def record(root: Path, result, tests: str, submission: str = "", release: str = "") -> Status:
+    """Turn a worker's result into the submission's status, and keep it in grading/. ``submission`` and
+    ``release`` are the hashes of what was graded (nbcourse/incremental.py compares them next time)."""
+    from nbcourse.incremental import needs_retry, unexpected_notebooks
+
     student, assignment, log = result.student, result.assignment, result.log
-    missing = [nb for nb in expected_notebooks(root, assignment)
-               if not (root / "submitted" / student / assignment / nb).is_file()]
+    expected = expected_notebooks(root, assignment)
+    missing = [nb for nb in expected if not (root / "submitted" / student / assignment / nb).is_file()]
+    # nbgrader grades the expected names only and says "Skipping unknown notebook" in its log: said here
+    skipped = unexpected_notebooks(root / "submitted" / student / assignment, expected)
     autograded = root / "autograded" / student / assignment
     drop_linked_copies(root / "submitted" / student / assignment, autograded)
     graded = result.success and autograded.is_dir() and any(autograded.glob("*.ipynb"))
     if graded and not missing:
         reason = ""
     elif missing:
-        reason = f"no notebook named {', '.join(missing)} was submitted (check the file name); it scores 0"
+        found = f": found {', '.join(skipped)}" if skipped else ""
+        reason = f"no notebook named {', '.join(missing)} was submitted (check the file name{found}); it scores 0"
     else:
         reason = explain(log)
     status = Status(student, assignment, graded and not missing, reason, result.seconds,
-                    ungraded_parts(autograded) if graded else {}, tests, log)
+                    ungraded_parts(autograded) if graded else {}, tests, log, submission, release, skipped)
+    status.retry = needs_retry(status)
     status.write(root)
     return status
 
@@ -252,14 +271,38 @@ def preflight_fingerprint(root: Path, name: str) -> str:
 
 
 def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None,
-              workers: int | None = None, part: tuple[int, int] | None = None) -> int:
+              workers: int | None = None, part: tuple[int, int] | None = None, force: bool = False) -> int:
+    """Grade the submissions that are new or changed, or were graded against older hidden tests or an older
+    release (every one with ``force``): nbcourse/incremental.py decides. An assignment whose release fails is
+    reported and its submissions wait; the others are graded (exit status 1 then)."""
     from nbcourse import sandbox
+    from nbcourse.gradebook import gradebook_url, source_hash
+    from nbcourse.incremental import plan, students_in_gradebook
+    from nbcourse.release import alembic_on_path, is_current, release_assignment
+    from nbcourse.trusted import tests_digest
     from nbcourse.workers import default_workers, grade_all
 
     names = assignments(root, names)
-    todo = [(s, a) for s, a in submissions(root, names, students) if part is None or in_slice(s, part)]
-    if not todo:
+    found = [(s, a) for s, a in submissions(root, names, students) if part is None or in_slice(s, part)]
+    if not found:
         print("nothing to grade: submissions go in submitted/<student>/<assignment>/")
+        return 0
+    with_work = sorted({a for _, a in found})
+    # (no hidden tests: "" here, and the preflight below says what is missing)
+    digests = {a: tests_digest(root / "hidden_tests", a) if (root / "hidden_tests" / f"{a}.py").is_file() else ""
+               for a in with_work}
+    releases = {a: source_hash(root, a) for a in with_work}
+    url = gradebook_url(root)
+    missing_db = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    alembic_on_path()  # (a new PostgreSQL gradebook is set up by nbgrader's Gradebook, which runs alembic)
+    graded = {a: set() for a in with_work} if missing_db else students_in_gradebook(
+        url.render_as_string(hide_password=False), with_work)
+    decided = plan(root, found, read_all(root), digests, releases, graded, force)
+    if decided.unchanged:
+        print(f"{decided.unchanged} unchanged, skipped; --force regrades them")
+    todo = decided.todo
+    if not todo:
+        print("nothing new to grade")
         return 0
     try:
         sandbox.require()
@@ -269,33 +312,51 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
         print("warning: the grader cannot make cgroups here (cgroup v1 at /sys/fs/cgroup, writable): each kernel "
               "still runs in the sandbox, but without a process limit, a total memory limit or a CPU share, and the "
               "processes a cell forks live until the notebook ends (README: the sandbox)", file=sys.stderr)
-    from nbcourse.trusted import tests_digest
-
     graded_assignments = sorted({a for _, a in todo})
     preflight(root, graded_assignments)
-    ensure_in_gradebook(root, graded_assignments)
+    # Each assignment must be released into the gradebook; one whose release fails waits, the others go on.
+    unreleased = {}
+    for name in graded_assignments:
+        if not is_current(root, name):
+            outcome = release_assignment(root, name)
+            if outcome.state == "failed":
+                unreleased[name] = outcome.message
+    for name, message in unreleased.items():
+        waiting = sum(a == name for _, a in todo)
+        print(f"{name}: {waiting} submission(s) NOT GRADED, because solutions/{name}/ changed and could not be "
+              f"released: {message}", file=sys.stderr)
+    todo = [(s, a) for s, a in todo if a not in unreleased]
+    graded_assignments = [a for a in graded_assignments if a not in unreleased]
+    if not todo:
+        return 1
     register_students(root, sorted({s for s, _ in todo}))
     workers = workers or default_workers()
     timeout = max(job_timeout(root, a) for a in graded_assignments)
-    digests = {a: tests_digest(root / "hidden_tests", a) for a in graded_assignments}
-    print(f"grading {len(todo)} submission(s) with {min(workers, len(todo))} worker(s)"
+    print(f"grading {len(todo)} submission(s) ({decided.said()}) with {min(workers, len(todo))} worker(s)"
           + (f", slice {part[0]}/{part[1]}" if part else ""))
-    failed = partial = 0
+    failed = partial = with_skipped = 0
     for result in grade_all(root, todo, workers, timeout):
+        key = (result.student, result.assignment)
         try:
-            status = record(root, result, digests[result.assignment])
+            status = record(root, result, digests[result.assignment], decided.hashes[key], releases[result.assignment])
         except Exception as error:  # keep grading the class; this one is reported, not lost
             status = Status(result.student, result.assignment, False, f"recording the result failed: {error!r}",
-                            result.seconds)
+                            result.seconds, retry=True)
             status.write(root)
         failed += not status.graded
         partial += bool(status.graded and status.ungraded_parts)
+        with_skipped += bool(status.skipped_files)
         print(f"{status.assignment} {status.student}: "
-              f"{status.summary() if status.graded else 'NOT GRADED: ' + status.reason} ({status.seconds:.1f} s)")
+              f"{status.summary() if status.graded else 'NOT GRADED: ' + status.summary()[len('not graded: '):]} "
+              f"({status.seconds:.1f} s)")
     print(f"{len(todo) - failed} graded, {failed} not graded"
           + (f", {partial} with parts that could not be graded" if partial else "")
           + " (reasons in grading/, grades.csv and their feedback)")
-    return 0
+    if with_skipped:
+        print(f"{with_skipped} submission(s) hold notebooks that were not graded (listed above): only the "
+              "exercise's own file name is graded; if a student's right copy has another name, rename it in "
+              "submitted/ and autograde again")
+    return 1 if unreleased else 0
 
 
 # ---- feedback --------------------------------------------------------------------------
@@ -311,67 +372,72 @@ ask your instructor whether you may resubmit.</p>
 """
 
 
-def feedback(root: Path, names: list[str] | None = None) -> int:
-    """Feedback for each assignment that has graded or failed submissions (others are skipped quietly)."""
+SKIPPED_NOTE = """<div class="alert alert-warning" role="alert" id="nbcourse-skipped">
+<p><strong>Not graded:</strong> your submission folder also held {files}. Only {expected} is graded;
+the other notebooks were not looked at. If one of them is the copy you meant to submit, ask your
+instructor to grade it under the name {expected}.</p></div>
+"""
+
+
+def note_skipped(page: Path, status: Status, expected: list[str]) -> None:
+    """Tell the student, at the top of their feedback page, which of their notebooks were not graded."""
+    if not status.skipped_files or not page.is_file():
+        return
+    text = page.read_text()
+    if 'id="nbcourse-skipped"' in text:
+        return
+    note = SKIPPED_NOTE.format(files=", ".join(html.escape(f) for f in status.skipped_files),
+                               expected=" and ".join(html.escape(e) for e in expected))
+    at = re.search(r"<body[^>]*>", text)
+    page.write_text(text[:at.end()] + "\n" + note + text[at.end():] if at else note + text)
+
+
+def feedback(root: Path, names: list[str] | None = None, students: list[str] | None = None) -> int:
+    """Feedback for each assignment (and student, with ``students``) that has graded or failed submissions;
+    assignments without any are passed over in silence."""
     asked = names
     names = assignments(root, names)
-    known = read_all(root)
-    with_work = {a for _, a in known} | {p.name for p in (root / "autograded").glob("*/*") if p.is_dir()}
+    known = {k: s for k, s in read_all(root).items() if not students or k[0] in students}
+    autograded = {(p.parent.name, p.name) for p in (root / "autograded").glob("*/*") if p.is_dir()}
+    with_work = {a for _, a in known} | {a for s, a in autograded if not students or s in students}
     names = [a for a in names if a in with_work]
     if not names:
-        print("no graded submissions" + (f" for {', '.join(asked)}" if asked else "") + ": nothing to do")
+        print("no graded submissions" + (f" for {', '.join(asked)}" if asked else "")
+              + (f" of {', '.join(students)}" if students else "") + ": nothing to do")
         return 0
     for assignment in names:
-        result = nbgrader(root, "generate_feedback", assignment, "--force")
-        if result.returncode != 0:
-            print(f"{assignment}: nbgrader generate_feedback reported a problem:\n{log_tail(result)}", file=sys.stderr)
+        who = [arg for s in students or [] if (s, assignment) in autograded for arg in ("--student", s)]
+        if who or not students:
+            result = nbgrader(root, "generate_feedback", assignment, "--force", *who)
+            if result.returncode != 0:
+                print(f"{assignment}: nbgrader generate_feedback reported a problem:\n{log_tail(result)}",
+                      file=sys.stderr)
+        expected = expected_notebooks(root, assignment)
+        written = 0
         for (student, graded_assignment), status in known.items():
-            if graded_assignment != assignment or status.graded:
+            if graded_assignment != assignment:
                 continue
+            written += 1
             folder = root / "feedback" / student / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            for notebook in expected_notebooks(root, assignment):
-                page = FAILED_FEEDBACK.format(assignment=html.escape(assignment), reason=html.escape(status.reason))
-                (folder / notebook.replace(".ipynb", ".html")).write_text(page)
-        print(f"{assignment}: feedback written")
+            if not status.graded:
+                folder.mkdir(parents=True, exist_ok=True)
+                for notebook in expected:
+                    page = FAILED_FEEDBACK.format(assignment=html.escape(assignment),
+                                                  reason=html.escape(status.reason))
+                    (folder / notebook.replace(".ipynb", ".html")).write_text(page)
+            for notebook in expected:
+                note_skipped(folder / notebook.replace(".ipynb", ".html"), status, expected)
+        print(f"{assignment}: feedback written" + (f" for {written} submission(s)" if students else ""))
     return 0
 
 
 # ---- export ----------------------------------------------------------------------------
 
-def export(root: Path, to: str = "grades.csv") -> int:
-    """nbgrader's grade export, plus a ``status`` column, and a row for every submission it lacks."""
-    scratch = root / STATUS_DIR / "nbgrader_export.csv"
-    scratch.parent.mkdir(parents=True, exist_ok=True)
-    result = nbgrader(root, "export", "--to", str(scratch))
-    if result.returncode != 0:
-        raise SystemExit(f"nbgrader export failed:\n{log_tail(result)}")
-    rows = list(csv.DictReader(io.StringIO(scratch.read_text())))
-    fields = list(rows[0].keys()) if rows else ["assignment", "student_id", "score", "max_score"]
-    known = read_all(root)
-    seen = set()
-    for row in rows:
-        key = (row["student_id"], row["assignment"])
-        seen.add(key)
-        status = known.get(key)
-        if status and not status.graded:
-            row["score"] = row["raw_score"] = "0.0"
-            row["status"] = status.summary()
-        elif status:
-            row["status"] = status.summary()
-        else:
-            submitted = (root / "submitted" / key[0] / key[1]).is_dir()
-            row["status"] = "graded" if submitted else "not submitted"
-    for (student, assignment), status in known.items():
-        if (student, assignment) not in seen:
-            rows.append({"assignment": assignment, "student_id": student, "score": "0.0",
-                         "status": status.summary()})
-    with open(root / to, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*fields, "status"], restval="")
-        writer.writeheader()
-        writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
-    print(f"wrote {len(rows)} rows to {root / to}")
-    return 0
+def export(root: Path, to: str | None = None, fmt: str = "long") -> int:
+    """The grades as a CSV in ``fmt``: long, canvas or moodle (nbcourse/export.py)."""
+    from nbcourse.export import export as write_grades
+
+    return write_grades(root, to, fmt)
 
 
 # ---- the student's check ---------------------------------------------------------------
@@ -388,6 +454,22 @@ def check(notebook: str) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
+def new(root: Path, name: str, title: str | None = None) -> int:
+    """``nbcourse new``: write a new assignment's three files (nbcourse/authoring.py), or refuse and change nothing."""
+    from nbcourse.authoring import AuthoringError, create
+
+    try:
+        written = create(root, name, title)
+    except AuthoringError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"next: edit them (docs/authoring.md), then `python -m nbcourse release {name}` and "
+          f"`EXERCISES={name} .venv/bin/python -m pytest tests/test_hidden_tests.py tests/test_exercises.py`")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nbcourse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -397,34 +479,58 @@ def main(argv: list[str] | None = None) -> int:
                        ("feedback", "write feedback for every graded or failed submission")]:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("assignment", nargs="*", help="assignments (default: all)")
-        if name == "autograde":
+        if name in ("release", "autograde"):
+            sub.add_argument("--force", action="store_true",
+                             help="every one, not only what changed since the last run (release: sources; "
+                                  "autograde: submissions, hidden tests, releases)")
+        if name in ("autograde", "feedback"):
             sub.add_argument("--student", action="append", help="only these students (repeatable)")
+        if name == "autograde":
             sub.add_argument("--workers", type=int, default=None,
-                             help="submissions graded at once (default: the number of cores)")
+                             help="submissions graded at once (default: the number of cores + 1)")
             sub.add_argument("--slice", type=parse_slice, default=None, metavar="K/N",
                              help="grade only slice K of N of the students (one slice per machine)")
-    sub = commands.add_parser("export", help="write the grades CSV")
-    sub.add_argument("--to", default="grades.csv")
+    sub = commands.add_parser("export", help="write the grades CSV (long, or for Canvas or Moodle)")
+    sub.add_argument("--to", default=None,
+                     help="the file (default: grades.csv, grades-canvas.csv or grades-moodle.csv)")
+    sub.add_argument("--format", choices=["long", "canvas", "moodle"], default="long",
+                     help="long: a row per student and assignment; canvas/moodle: the LMS's grade import CSV")
     sub = commands.add_parser("report", help="write the grades CSV and a one-page summary with plots")
     sub.add_argument("--to", default="report.html")
     sub.add_argument("--csv", default="grades.csv")
     sub = commands.add_parser("check", help="run a notebook's visible tests (exit 1 if any fails)")
     sub.add_argument("notebook")
+    sub = commands.add_parser("new", help="start a new assignment: its source notebook, hidden tests and wrong "
+                                          "answers, with one example part (docs/authoring.md)")
+    sub.add_argument("name", help="lowercase letters and digits in words joined by _, e.g. 14_schedules")
+    sub.add_argument("--title", default=None, help="the exercise's title (default: from the name)")
+    from nbcourse import collect as collect_command
+    from nbcourse import roster as roster_command
+    from nbcourse import schedule as schedule_command
+
+    for module in (collect_command, roster_command, schedule_command):  # each defines its own options
+        module.register(commands)
     args = parser.parse_args(argv)
 
     if args.command == "check":
         return check(args.notebook)
     root = course_root()
+    if args.command == "new":
+        return new(root, args.name, args.title)
+    if args.command in ("collect", "roster", "schedule"):
+        return args.run(root, args)
+    if args.command in ("release", "autograde"):  # due dates into the gradebook before nbgrader uses them
+        schedule_command.apply_or_exit(root)
     if args.command == "release":
-        return release(root, args.assignment)
+        return release(root, args.assignment, args.force)
     if args.command == "autograde":
-        return autograde(root, args.assignment, args.student, args.workers, args.slice)
+        return autograde(root, args.assignment, args.student, args.workers, args.slice, args.force)
     if args.command == "feedback":
-        return feedback(root, args.assignment)
+        return feedback(root, args.assignment, args.student)
     if args.command == "report":
         from nbcourse.report import write_report
 
         export(root, args.csv)
         print(f"wrote the summary to {write_report(root, args.to)}")
         return 0
-    return export(root, args.to)
+    return export(root, args.to, args.format)

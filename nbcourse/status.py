@@ -25,6 +25,10 @@ class Status:
     ungraded_parts: dict[str, str] = field(default_factory=dict)  # grade_id -> why its grade could not be computed
     tests: str = ""              # the hidden tests' fingerprint it was graded with
     log: str = ""                # nbgrader's log, for the instructor
+    submission: str = ""         # the submitted files' content hash (submission_hash); "" in older records
+    release: str = ""            # the source notebook's hash (gradebook.source_hash) it was graded against
+    skipped_files: list[str] = field(default_factory=list)  # notebooks in the folder nbgrader did not grade
+    retry: bool = False          # it failed for a reason outside the student's control: graded again next time
 
     @property
     def path_parts(self) -> tuple[str, str]:
@@ -45,13 +49,14 @@ class Status:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def summary(self) -> str:
-        """One line for the grades file: "graded", or what went wrong."""
+        """One line for the grades file: "graded", or what went wrong, and the files not graded."""
+        skipped = (f"; skipped (not graded): {', '.join(self.skipped_files)}" if self.skipped_files else "")
         if not self.graded:
-            return f"not graded: {self.reason}"
+            return f"not graded: {self.reason}{skipped}"
         if self.ungraded_parts:
             parts = "; ".join(f"{part}: {why}" for part, why in self.ungraded_parts.items())
-            return f"graded, but some parts could not be graded (they score 0 until regraded): {parts}"
-        return "graded"
+            return f"graded, but some parts could not be graded (they score 0 until regraded): {parts}{skipped}"
+        return f"graded{skipped}"
 
 
 def read_all(root: Path) -> dict[tuple[str, str], Status]:

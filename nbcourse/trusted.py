@@ -43,6 +43,9 @@ from nbcourse.sandbox import DEFAULT_PACKAGES, SandboxedExecute
 NOTEBOOK_SECONDS = 120.0   # default budget for all the non-test cells of one notebook
 NOT_GRADED = "This part could not be graded"  # starts the verdict of a part whose grade was not computed
 SECRET_FILE = ".secret"    # in hidden_tests/, git-ignored, created on first use
+# The graded cell's metadata key holding its verdict as data ({"passed", "graded", "mistake"}): the
+# report counts the named mistakes from it instead of parsing the text written for the student.
+VERDICT_METADATA = "nbcourse_verdict"
 
 
 def cell_role(cell) -> str:
@@ -215,14 +218,16 @@ class TrustedExecute(SandboxedExecute):
         if part is None:
             why = self._load_error or f"no hidden test is defined for the graded cell {grade_id!r}"
             self._verdicts[grade_id] = (False, why)
+            cell.metadata[VERDICT_METADATA] = {"passed": False, "graded": False, "mistake": None}
             return verdict_outputs(False, f"{NOT_GRADED}: {why}. The instructor has been told.")
         seconds = part.seconds or self._configured_timeout
         rng = np.random.default_rng(seed(self._secret, self._assignment, self._student, grade_id))
+        mistake, computed = None, True
         try:
             shown = part.check(Student(self._connect(), seconds), rng)
             passed, message = True, shown or "Passed: your function agrees with the reference on every hidden case."
         except CheckFailed as failure:
-            passed, message = False, str(failure)
+            passed, message, mistake = False, str(failure), getattr(failure, "mistake", None)
         except StudentError as error:  # a check that called the student's code itself
             passed, message = False, error.describe("your code")
         except PartTimeout as error:
@@ -231,11 +236,13 @@ class TrustedExecute(SandboxedExecute):
             self._verdicts[grade_id] = (False, str(error))
             raise DeadKernelError(str(error)) from None
         except Exception as error:  # the grader's own bug: say so, do not blame the student
+            computed = False
             passed, message = False, (f"{NOT_GRADED}: the hidden test failed "
                                       f"({type(error).__name__}: {error}). The instructor has been told.")
         finally:
             self.kill_strays()
         self._verdicts[grade_id] = (passed, message)
+        cell.metadata[VERDICT_METADATA] = {"passed": passed, "graded": computed, "mistake": mistake}
         return verdict_outputs(passed, message)
 
 

@@ -26,8 +26,10 @@ def defer_rfc3987_syntax() -> None:
     interpreter, 6 s in a pytest process, paid again by each pytest-xdist worker (half of make test-fast).
     No test checks that format; should one, the first call imports the real module and answers as it does.
     """
+    if "rfc3987_syntax" in sys.modules:  # imported already, or deferred by an earlier pytest run in this process
+        return
     spec = importlib.util.find_spec("rfc3987_syntax")
-    if spec is None or "rfc3987_syntax" in sys.modules:
+    if spec is None:
         return
     stand_in = types.ModuleType("rfc3987_syntax", "rfc3987_syntax until its first use (tests/conftest.py)")
     stand_in.__path__ = list(spec.submodule_search_locations)  # its own submodules import as usual

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -14,6 +13,7 @@ import nbformat
 from conftest import ROOT
 from nbgrader.utils import determine_grade
 
+from nbcourse.authoring import load_wrong_answers
 from nbcourse.preprocessors import is_test_cell
 from nbcourse.trusted import grade_notebook
 
@@ -75,12 +75,9 @@ def grade_parts(notebook, assignment: str, student: str = "tester") -> dict[str,
 
 
 def wrong_answers(assignment: str) -> dict[str, list[tuple[str, str]]]:
-    """tests/wrong_answers/<assignment>.py: {part: [(what is wrong, code), ...]}."""
-    path = ROOT / "tests" / "wrong_answers" / f"{assignment}.py"
-    spec = importlib.util.spec_from_file_location(f"wrong_{assignment}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.WRONG_ANSWERS
+    """tests/wrong_answers/<assignment>.py: {part: [(what is wrong, code), ...]}; a missing file raises
+    nbcourse.authoring.MissingWrongAnswers, whose message says what to write there."""
+    return load_wrong_answers(ROOT, assignment)
 
 
 def make_course(folder: Path, names: list[str] | None = None) -> Path:

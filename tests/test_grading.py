@@ -130,7 +130,8 @@ def class_of_students(course):
     (course / "submitted" / "missing" / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / "missing" / ASSIGNMENT / "notes.txt").write_text("I forgot the notebook")
     expected["missing"] = (0.0, f"no notebook named {ASSIGNMENT}.ipynb")
-    add("extra_files", complete, FULL)
+    # A second notebook is not graded, and the status says so (nbgrader only logs "Skipping unknown notebook").
+    add("extra_files", complete, FULL, "graded; skipped (not graded): scratch.ipynb")
     (course / "submitted" / "extra_files" / ASSIGNMENT / "data.csv").write_text("1,2,3\n")
     # Modules of their own next to the notebook must not replace numpy or the kernel's launcher.
     for module in ("numpy.py", "ipykernel_launcher.py"):
@@ -232,7 +233,8 @@ def test_a_deleted_test_cell_is_restored_and_graded(course):
 def test_a_broken_submission_gets_a_page_that_says_why(course, student):
     page = feedback(course[0], student)
     assert "could not be graded" in page
-    assert html.escape(rows(course[0])[student]["status"].removeprefix("not graded: ")) in page
+    reason = rows(course[0])[student]["status"].removeprefix("not graded: ").split("; skipped (not graded)")[0]
+    assert html.escape(reason) in page
 
 
 def test_an_endless_loop_costs_its_part_only(course):

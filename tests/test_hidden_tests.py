@@ -20,6 +20,7 @@ from conftest import ROOT
 from exercise_tools import SOLUTION_MARKERS, assignment_names, nbgrader_meta, notebook_path
 
 from nbcourse import harness, protocol
+from nbcourse.authoring import MissingWrongAnswers, load_wrong_answers
 from nbcourse.checks import CheckFailed, Student, StudentError
 from nbcourse.harness import Outcome
 from nbcourse.trusted import cell_role, load_hidden_tests, seed
@@ -156,6 +157,20 @@ def test_an_untouched_notebook_fails_every_part(assignment):
             cell.source = "# YOUR CODE HERE\nraise NotImplementedError()"
     verdicts = grade_locally(assignment, notebook)
     assert all(verdicts.values()), verdicts
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_part_has_two_wrong_answers(assignment):
+    """tests/wrong_answers/<assignment>.py names two or more wrong answers for each graded part (test_exercises.py
+    grades each of them). A missing file fails here, once, saying what to write: not a collection error."""
+    try:
+        known = load_wrong_answers(ROOT, assignment)
+    except MissingWrongAnswers as missing:
+        pytest.fail(str(missing), pytrace=False)
+    parts = {nbgrader_meta(c)["grade_id"].removesuffix("_test") for c in source(assignment).cells
+             if cell_role(c) == "test"}
+    assert set(known) == parts, f"{assignment}: wrong answers for {sorted(known)}, parts {sorted(parts)}"
+    assert all(len(v) >= 2 for v in known.values()), f"{assignment}: fewer than two wrong answers for a part"
 
 
 def test_cases_depend_on_the_secret_the_student_and_the_part():
