@@ -15,7 +15,10 @@ Each submission goes to ``submitted/<student_id>/<assignment>/<notebook>`` with 
 ``timestamp.txt``. The submission time is the file's modification time: in a .zip, the entry's UTC
 time stamp when the archive has one (the "extended timestamp" or NTFS field), else its local time
 read in ``--timezone`` (default: schedule.toml's timezone, else UTC); in a folder, the file's
-modification time. Canvas's "late" flag is not a time: it is only compared with the due date.
+modification time. Canvas's "late" flag is not a time: it is only compared with the due date. Canvas
+may stamp its files with the time it built the download: when the times show it (a file after the due
+date that Canvas does not flag late, or a whole class within two minutes), no time is written, and each
+submission Canvas flags late is listed for its time to be entered by hand.
 
 Nothing is guessed: a name not in the roster, two different files for one student's notebook, a
 notebook with a name the assignment does not have, a file that is not a notebook, and the roster's
@@ -327,32 +330,63 @@ def read_timestamp(folder: Path) -> dt.datetime | None:
         return None
 
 
-def place(root: Path, assignment: str, sid: str, files: dict[str, Candidate]) -> tuple[str, str]:
-    """Write one student's submission; ("placed"|"unchanged"|"updated"|"kept", detail)."""
+def place(root: Path, assignment: str, sid: str, files: dict[str, Candidate],
+          when: dt.datetime | None) -> tuple[str, str]:
+    """Write one student's submission, submitted at ``when`` (None: unknown); ("placed"|"unchanged"|"updated"|
+    "kept", detail)."""
     folder = root / "submitted" / sid / assignment
-    when = max(c.entry.when for c in files.values())
-    stamp = when.strftime(NBGRADER_TIME)
+    stamp_file = folder / "timestamp.txt"
     same = all((folder / nb).is_file() and (folder / nb).read_bytes() == c.entry.data for nb, c in files.items())
     old_when = read_timestamp(folder)
-    if same and old_when == when:
-        return "unchanged", ""
+    if same:  # the same file again: it was submitted at the earlier of the two times
+        if when is None or old_when == when:
+            return "unchanged", ""
+        if old_when is not None and old_when < when:
+            return "unchanged", f"the same file as before, whose earlier time, {when_text(old_when)}, is kept"
+        write_atomic(stamp_file, when.strftime(NBGRADER_TIME).encode())
+        return "updated", f"the same file as before; its earlier time, {when_text(when)}, recorded"
     existing = [folder / nb for nb in files if (folder / nb).is_file()]
-    if existing and old_when and old_when > when and not same:
+    if existing and old_when and when and old_when > when:
         return "kept", (f"submitted/ already has a newer submission ({old_when:%Y-%m-%d %H:%M} UTC) than the "
                         f"download's ({when:%Y-%m-%d %H:%M} UTC); nothing replaced")
-    if existing and not same:
+    if existing:
         keep = root / STATUS_DIR / ".collect" / assignment / "replaced" / sid / (
             old_when.strftime("%Y%m%dT%H%M%SZ") if old_when else "unknown-time")
         keep.mkdir(parents=True, exist_ok=True)
-        for path in [*existing, folder / "timestamp.txt"]:
+        for path in [*existing, stamp_file]:
             if path.is_file():
                 shutil.copy2(path, keep / path.name)
     folder.mkdir(parents=True, exist_ok=True)
     for notebook, candidate in files.items():
         write_atomic(folder / notebook, candidate.entry.data)
-    write_atomic(folder / "timestamp.txt", stamp.encode())
+    if when is not None:
+        write_atomic(stamp_file, when.strftime(NBGRADER_TIME).encode())
+    else:  # the earlier copy's time is not this one's
+        stamp_file.unlink(missing_ok=True)
     return ("updated", f"the previous copy is in {STATUS_DIR}/.collect/{assignment}/replaced/{sid}/") \
-        if existing and not same else ("placed", "")
+        if existing else ("placed", "")
+
+
+def canvas_times_unusable(result: Plan, due: dt.datetime | None) -> str:
+    """Why a Canvas download's file times cannot be submission times ("" when they can).
+
+    Canvas writes each file into the download with the time it builds the archive, not the time it was
+    submitted; only its "late" flag in the file name is the LMS's word on lateness. Two signs give the
+    build time away: a file after the due date that Canvas does not flag late, and every file of a class
+    stamped within two minutes.
+    """
+    placed = [c for files in result.placed.values() for c in files.values()]
+    times = [c.entry.when for c in placed]
+    if due is not None:
+        unflagged = [c for c in placed if not c.match.late_flag and c.entry.when > due]
+        if unflagged:
+            return (f"{len(unflagged)} file(s) carry a time after the due date without Canvas's late flag "
+                    f"(e.g. {unflagged[0].entry.path}, {when_text(unflagged[0].entry.when)}): the times are when "
+                    "Canvas built the download")
+    if len(times) >= 5 and max(times) - min(times) <= dt.timedelta(minutes=2):
+        return (f"all {len(times)} files carry times within two minutes of each other ({when_text(min(times))}): "
+                "when Canvas built the download")
+    return ""
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -395,24 +429,34 @@ def collect(root: Path, assignment: str, source: Path, roster: list[Student], ki
     due = schedule.due_utc(assignment)
     due = due.replace(tzinfo=dt.UTC) if due else None
 
+    unusable = canvas_times_unusable(result, due) if kind == "canvas" else ""
+    if unusable:
+        time_source = f"NONE: {unusable}; the files are placed without a time (on time unless Canvas flags them late)"
     print(f"collect {assignment} from {source} ({PLUGINS[kind].lms} file names; submission times: {time_source})")
     counts: dict[str, int] = {}
     decisions = 0
     students = {s.student_id: s for s in roster}
+    unknown_lateness = []
     for sid, files in sorted(result.placed.items()):
-        outcome, detail = place(root, assignment, sid, files)
+        when = None if unusable else max(c.entry.when for c in files.values())
+        outcome, detail = place(root, assignment, sid, files, when)
         counts[outcome] = counts.get(outcome, 0) + 1
-        when = max(c.entry.when for c in files.values())
-        late = f", LATE by {format_duration((when - due).total_seconds())}" if due and when > due else ""
+        flagged = any(c.match.late_flag for c in files.values())
+        late = f", LATE by {format_duration((when - due).total_seconds())}" if due and when and when > due else ""
         notes = [c.match.note for c in files.values() if c.match.note]
         notes += [f"{c.entry.path} saved as {nb}" for nb, c in files.items() if PurePosixPath(c.file_id).name != nb]
-        if any(c.match.late_flag for c in files.values()) and due and when <= due:
+        if flagged and due and when and when <= due:
             result.warnings.append(f"{sid}: Canvas marks the submission late, but its time ({when_text(when)}) is "
                                    "before the due date: check --timezone and the schedule")
+        if flagged and when is None:
+            late = ", LATE by Canvas's flag, by how much unknown"
+            unknown_lateness.append(f"{who(students[sid])}: write its submission time (Canvas's SpeedGrader shows "
+                                    f"it) into submitted/{sid}/{assignment}/timestamp.txt as YYYY-MM-DD HH:MM:SS "
+                                    "UTC, then run make autograde; until then it is graded as on time")
         if outcome == "kept":
             decisions += 1
-        print(f"  {outcome:9} {who(students[sid])}: submitted {when_text(when)}{late}"
-              + "".join(f"; {n}" for n in [*notes, detail] if n))
+        print(f"  {outcome:9} {who(students[sid])}: submitted {when_text(when) if when else 'at an unknown time'}"
+              f"{late}" + "".join(f"; {n}" for n in [*notes, detail] if n))
     print(f"{counts.get('placed', 0)} placed, {counts.get('updated', 0)} updated, "
           f"{counts.get('unchanged', 0)} unchanged" + (f", {counts['kept']} kept" if counts.get("kept") else ""))
 
@@ -437,7 +481,8 @@ def collect(root: Path, assignment: str, source: Path, roster: list[Student], ki
               for c, need in result.not_notebooks]
     unrecognised = [f"{e.path}: not a {PLUGINS[kind].lms} file name (--format?)" for e in result.unrecognised]
     decisions += len(unknown) + len(duplicates) + sum(n for _, n in result.odd_names) \
-        + sum(n for _, n in result.not_notebooks) + len(unrecognised)
+        + sum(n for _, n in result.not_notebooks) + len(unrecognised) + len(unknown_lateness)
+    section("NEEDS YOUR DECISION: late by Canvas's flag, but the download holds no submission times", unknown_lateness)
     section("NEEDS YOUR DECISION: names not in the roster, nothing placed", unknown)
     section("NEEDS YOUR DECISION: two or more files for one notebook", duplicates)
     section("notebooks with a name the assignment does not have, not placed", odd)
@@ -453,9 +498,10 @@ def collect(root: Path, assignment: str, source: Path, roster: list[Student], ki
 
     record = {"assignment": assignment, "source": str(source), "format": kind, "time_source": time_source,
               "collected_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "placed": {sid: {nb: {"file": c.entry.path, "submitted": c.entry.when.isoformat()} for nb, c in f.items()}
-                         for sid, f in result.placed.items()},
-              "unknown": unknown, "duplicates": duplicates, "odd_names": odd, "unrecognised": unrecognised,
+              "placed": {sid: {nb: {"file": c.entry.path, "submitted": None if unusable else c.entry.when.isoformat()}
+                               for nb, c in f.items()} for sid, f in result.placed.items()},
+              "unknown_lateness": unknown_lateness, "unknown": unknown, "duplicates": duplicates, "odd_names": odd,
+              "unrecognised": unrecognised,
               "not_notebooks": others, "missing": missing, "warnings": result.warnings}
     folder = root / STATUS_DIR / ".collect" / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -492,4 +538,8 @@ def run(root: Path, args) -> int:
         return collect(root, args.assignment, args.download, roster, args.format, args.prefer, args.timezone)
     except (CollectError, RosterError, ScheduleError) as error:
         print(f"error: {error}; nothing was placed", file=sys.stderr)
+        return 2
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:  # a damaged download
+        print(f"error: {args.download}: cannot be read ({type(error).__name__}: {error}); nothing was placed",
+              file=sys.stderr)
         return 2

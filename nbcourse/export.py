@@ -168,9 +168,22 @@ def open_gradebook(root: Path) -> Gradebook:
 def read_class(root: Path, names: list[str] | None = None) -> ClassGrades:
     """Every student's result on ``names`` (default: the assignments set for the class), from nbgrader's
     gradebook (scores, late penalties, due dates, roster data) and grading/ (what went wrong)."""
+    from nbcourse.incremental import submission_hash
+    from nbcourse.schedule import load_schedule
     from nbcourse.trusted import tests_digest
 
     statuses = read_all(root)
+    try:  # the due dates are the schedule's, also for an assignment the gradebook does not have yet
+        scheduled = load_schedule(root).assignments
+    except ValueError as error:
+        raise SystemExit(f"error: {error}; nothing was exported") from None
+
+    def due(name: str, in_gradebook: datetime | None) -> datetime | None:
+        entry = scheduled.get(name)
+        if entry is None:  # not in schedule.toml (or no schedule): what the gradebook says
+            return in_gradebook
+        return entry.due.astimezone(UTC).replace(tzinfo=None) if entry.due else None
+
     now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are naive UTC
     with open_gradebook(root) as gradebook:
         wanted = names if names is not None else set_for_class(root)
@@ -180,10 +193,12 @@ def read_class(root: Path, names: list[str] | None = None) -> ClassGrades:
         assignments, submissions = [], {}
         for name in wanted:
             found = known.get(name)
-            if found is None:
-                assignments.append(Assignment(name, points_in_source(root, name)))
-                continue
-            assignments.append(Assignment(name, float(found.max_score or 0.0), found.duedate))
+            if found is None or not found.max_score:  # not released into this gradebook yet
+                assignments.append(Assignment(name, points_in_source(root, name), due(name, found and found.duedate)))
+                if found is None:
+                    continue
+            else:
+                assignments.append(Assignment(name, float(found.max_score), due(name, found.duedate)))
             for sub in found.submissions:
                 submissions[(sub.student_id, name)] = (
                     float(sub.score or 0.0), float(sub.late_submission_penalty or 0.0),
@@ -204,18 +219,24 @@ def read_class(root: Path, names: list[str] | None = None) -> ClassGrades:
     for person in grades.students:
         for a in assignments:
             key = (person.id, a.name)
-            grades.results[key] = classify(root, key, a, statuses.get(key), submissions.get(key), now,
-                                           digests[a.name])
+            status = statuses.get(key)
+            folder = root / "submitted" / person.id / a.name
+            changed = bool(status and status.graded and status.submission and folder.is_dir()
+                           and submission_hash(folder) != status.submission)
+            grades.results[key] = classify(root, key, a, status, submissions.get(key), now, digests[a.name], changed)
     return grades
 
 
 def classify(root: Path, key: tuple[str, str], assignment: Assignment, status: Status | None,
-             submission: tuple | None, now: datetime, digest: str) -> Result:
-    """The state of one student's work on one assignment (see the constants above)."""
+             submission: tuple | None, now: datetime, digest: str, changed: bool = False) -> Result:
+    """The state of one student's work on one assignment (see the constants above); ``changed``: the
+    submitted files are not those that were graded (collected again since)."""
     student, name = key
     submitted = (root / "submitted" / student / name).is_dir()
     if status is not None and not status.graded:
         return Result(NOT_GRADED, why=status.summary(), status=status)
+    if changed:  # the grade in the gradebook is an earlier copy's: never exported as this one's
+        return Result(NOT_GRADED, why="submitted again since it was graded: run nbcourse autograde", status=status)
     if submission is None:
         if status is not None or submitted:
             return Result(NOT_GRADED, why="submitted, not graded yet: run nbcourse autograde", status=status)

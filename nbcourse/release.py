@@ -217,9 +217,18 @@ def release_assignment(root: Path, name: str) -> Outcome:
         # 3. the new release replaces the old one: two renames on one file system
         target = root / "exercises" / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            os.rename(target, Path(scratch) / "previous")
-        os.rename(course / "exercises" / name, target)
+        previous = Path(scratch) / "previous"
+        try:
+            if target.exists():
+                os.rename(target, previous)
+            os.rename(course / "exercises" / name, target)
+        except OSError as error:  # e.g. grading/ on another file system: put the old release back
+            if previous.exists() and not target.exists():
+                os.rename(previous, target)
+            return Outcome(name, "failed", (
+                f"the gradebook has the new release of {name}, but exercises/{name}/ could not be replaced "
+                f"({error}); exercises/{name}/ is the previous release: run `nbcourse release {name} --force` "
+                f"again once {STATUS_DIR}/ and exercises/ are on one file system"))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current)
     return Outcome(name, "released")

@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROSTER_FILE = "roster.csv"
@@ -45,6 +45,10 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
 
 class RosterError(ValueError):
     """The roster cannot be used; the message names the file and the line."""
+
+
+class PartialImport(RosterError):
+    """The gradebook stopped an import part way; the message says how far it got."""
 
 
 @dataclass(frozen=True)
@@ -159,15 +163,37 @@ def import_roster(root: Path, source: Path) -> tuple[list[Student], list[str]]:
 
     Returns the students and the ids the gradebook has that this roster lacks (kept: they may have grades)."""
     students = read_roster(source)
+    present = roster_columns(source)
     with open_gradebook(root) as gradebook:
-        for s in students:
-            gradebook.update_or_create_student(s.student_id, first_name=s.first_name or None,
-                                               last_name=s.last_name or None, email=s.email or None,
-                                               lms_user_id=s.lms_id or None)
+        known = {s.id: s for s in gradebook.students}
+        # A column the file leaves out keeps what the gradebook has (an empty cell in a given column clears it).
+        for number, s in enumerate(students):
+            before = known.get(s.student_id)
+            if before is not None and "email" not in present:
+                s = replace(s, email=before.email or "")
+            if before is not None and "lms_id" not in present:
+                s = replace(s, lms_id=before.lms_user_id or "")
+            students[number] = s
+        for done, s in enumerate(students):
+            try:
+                gradebook.update_or_create_student(s.student_id, first_name=s.first_name or None,
+                                                   last_name=s.last_name or None, email=s.email or None,
+                                                   lms_user_id=s.lms_id or None)
+            except Exception as error:  # the database refused: say how far the import got
+                raise PartialImport(f"the gradebook refused {s.student_id} ({type(error).__name__}: {error}); "
+                                    f"{done} of {len(students)} student(s) were imported before it and the rest "
+                                    "were not: fix the cause and import again (importing again is safe)") from None
         listed = {s.student_id for s in students}
         others = sorted(s.id for s in gradebook.students if s.id not in listed)
     write_roster(root / ROSTER_FILE, students)
     return students, others
+
+
+def roster_columns(path: Path) -> set[str]:
+    """The course's columns a roster file's header has (after read_roster accepted it)."""
+    text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    return {key for key in map(header_key, header) if key in COLUMNS}
 
 
 def fold(name: str) -> str:
@@ -201,6 +227,9 @@ def run(root: Path, args) -> int:
         return 0
     try:
         students, others = import_roster(root, args.file)
+    except PartialImport as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except RosterError as error:
         print(f"error: {error}; nothing was imported", file=sys.stderr)
         return 2

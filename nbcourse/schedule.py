@@ -245,15 +245,16 @@ def apply(root: Path, schedule: Schedule | None = None) -> list[str]:
             if current != due:
                 gradebook.update_or_create_assignment(name, duedate=due)
                 changes.append(f"{name}: due {entry.due.isoformat() if entry.due else 'none'}")
-        for name in schedule.assignments:
-            for submission in gradebook.assignment_submissions(name):
-                late = submission.total_seconds_late
-                policy = schedule.assignments[name].late
+        gradebook.db.flush()  # the due dates above, before nbgrader computes lateness from them
+        for assignment in gradebook.assignments:  # also those taken out of the schedule: no due date, no penalty
+            entry = schedule.assignments.get(assignment.name)
+            for submission in assignment.submissions:
+                late = submission.total_seconds_late if entry is not None else 0
                 for notebook in submission.notebooks:
-                    penalty = capped(policy.penalty(notebook.score, late), notebook.score) if late > 0 else None
+                    penalty = capped(entry.late.penalty(notebook.score, late), notebook.score) if late > 0 else None
                     if notebook.late_submission_penalty != penalty:
                         notebook.late_submission_penalty = penalty
-                        changes.append(f"{name} {submission.student.id}: late penalty now {penalty or 0:g}")
+                        changes.append(f"{assignment.name} {submission.student.id}: late penalty now {penalty or 0:g}")
         gradebook.db.commit()
     return changes
 

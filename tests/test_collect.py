@@ -109,6 +109,25 @@ def test_roster_import_keeps_accented_names_in_the_gradebook_and_the_course(cour
     assert "s004\tAna Nuñez" in shown.stdout
 
 
+def test_a_roster_without_the_optional_columns_keeps_the_emails_and_lms_ids_imported_before(course, tmp_path):
+    names_only = tmp_path / "names.csv"
+    names_only.write_text("student_id,first_name,last_name\ns001,Zoé,Ångström-Lee\ns002,Jean Paul,De la Cruz\n",
+                          encoding="utf-8")
+    result = nbcourse(course, "roster", "import", str(names_only))
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open_gradebook(course) as gradebook:
+        zoe = gradebook.find_student("s001")
+        assert (zoe.first_name, zoe.last_name, zoe.email, zoe.lms_user_id) == (
+            "Zoé", "Ångström-Lee", "zoe@example.org", "1001")
+    assert "s001,Zoé,Ångström-Lee,zoe@example.org,1001" in (course / "roster.csv").read_text(encoding="utf-8")
+    cleared = tmp_path / "cleared.csv"  # a column that is there, with an empty cell, clears the value
+    cleared.write_text("student_id,first_name,last_name,lms_id\ns001,Zoé,Ångström-Lee,\n", encoding="utf-8")
+    assert nbcourse(course, "roster", "import", str(cleared)).returncode == 0
+    with open_gradebook(course) as gradebook:
+        zoe = gradebook.find_student("s001")
+        assert (zoe.email, zoe.lms_user_id) == ("zoe@example.org", None)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("student_id,first_name,last_name\ns1,A,B\ns2,C,D\ns1,E,F\n", "line 4: student_id 's1' is already on line 2"),
     ("student_id,first_name\ns1,A\n", "line 1: missing column(s) last_name"),
@@ -235,3 +254,75 @@ def test_an_extracted_moodle_folder_uses_the_files_times_and_an_online_text_alon
     assert placed(course, "s002") == (b'{"who": "jp"}', "2026-10-06 04:30:00.000000 UTC")
     assert "onlinetext.html (s003 (Marie Curie); NO NOTEBOOK submitted" in result.stdout
     assert not (course / "submitted" / "s003").exists()
+
+
+# ---- times: Canvas's build time is not a submission time; the same file keeps its earliest time ----
+
+DUE = '[assignments.01_training_recipe]\ndue = "2026-10-05T23:59:00+02:00"\n'  # 21:59 UTC
+
+
+def test_a_canvas_download_stamped_when_it_was_built_writes_no_times_and_lists_the_late_ones(course, tmp_path):
+    """Canvas stamps every file with the time it builds the zip: here the day after the due date."""
+    (course / "schedule.toml").write_text(DUE)
+    built = "2026-10-06 09:00"
+    archive = canvas_zip(tmp_path / "built.zip", [
+        (f"angstromzoe_1001_555_{NB}", b'{"who": "zoe"}', built),
+        (f"delacruzjeanpaul_late_1002_556_{NB}", b'{"who": "jp"}', built),
+    ])
+    result = nbcourse(course, "collect", ASSIGNMENT, str(archive))
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "submission times: NONE: 1 file(s) carry a time after the due date without Canvas's late flag" in out
+    for student in ("s001", "s002"):  # placed, with no time: not every submission late by the download's time
+        folder = course / "submitted" / student / ASSIGNMENT
+        assert (folder / NB).is_file() and not (folder / "timestamp.txt").exists()
+    assert "LATE by Canvas's flag, by how much unknown" in out
+    assert ("NEEDS YOUR DECISION: late by Canvas's flag, but the download holds no submission times (1):\n"
+            "  s002 (Jean Paul De la Cruz): write its submission time") in out
+    assert "1 item(s) need your decision" in out
+
+
+def test_a_whole_class_stamped_within_two_minutes_has_no_submission_times(course, tmp_path):
+    """Without a due date the flag cannot be compared; five files within two minutes give the build time away."""
+    names = ["angstromzoe_1001", "delacruzjeanpaul_1002", "curiemarie_1003", "nunezana_1004"]
+    files = [(f"{name}_55{i}_{NB}", b'{"n": %d}' % i, "2026-10-06 09:00") for i, name in enumerate(names)]
+    roster = ROSTER + "s005,Five,Student,five@example.org,1005\n"
+    (tmp_path / "class.csv").write_text(roster, encoding="utf-8")
+    archive = canvas_zip(tmp_path / "built.zip", [*files, (f"studentfive_1005_559_{NB}", b"{}", "2026-10-06 09:01")])
+    result = nbcourse(course, "collect", ASSIGNMENT, str(archive), "--roster", str(tmp_path / "class.csv"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all 5 files carry times within two minutes of each other" in result.stdout
+    assert not list((course / "submitted").rglob("timestamp.txt"))
+    spread = canvas_zip(tmp_path / "spread.zip", [(name, data, f"2026-10-05 1{i}:00")
+                                                  for i, (name, data, _) in enumerate(files)])
+    again = nbcourse(course, "collect", ASSIGNMENT, str(spread), "--roster", str(tmp_path / "class.csv"))
+    assert "the archive's UTC file times" in again.stdout, again.stdout
+    assert placed(course, "s001") == (b'{"n": 0}', "2026-10-05 10:00:00.000000 UTC")  # now known: recorded
+
+
+def test_the_same_file_downloaded_again_later_keeps_its_earlier_time(course, tmp_path):
+    first = canvas_zip(tmp_path / "first.zip", [(f"angstromzoe_1001_5_{NB}", b'{"v": 1}', "2026-10-05 20:00")])
+    later = canvas_zip(tmp_path / "later.zip", [(f"angstromzoe_1001_5_{NB}", b'{"v": 1}', "2026-10-07 09:00")])
+    earlier = canvas_zip(tmp_path / "earlier.zip", [(f"angstromzoe_1001_5_{NB}", b'{"v": 1}', "2026-10-05 19:00")])
+    assert "1 placed" in nbcourse(course, "collect", ASSIGNMENT, str(first)).stdout
+    before = tree(course)
+    result = nbcourse(course, "collect", ASSIGNMENT, str(later))
+    assert "0 placed, 0 updated, 1 unchanged" in result.stdout, result.stdout
+    assert "whose earlier time, 2026-10-05 20:00:00 UTC, is kept" in result.stdout
+    assert tree(course) == before
+    result = nbcourse(course, "collect", ASSIGNMENT, str(earlier))
+    assert "1 updated" in result.stdout and "its earlier time, 2026-10-05 19:00:00 UTC, recorded" in result.stdout
+    assert placed(course, "s001") == (b'{"v": 1}', "2026-10-05 19:00:00.000000 UTC")
+
+
+def test_a_damaged_download_is_a_clear_error_and_places_nothing(course, tmp_path):
+    archive = canvas_zip(tmp_path / "c.zip", [(f"angstromzoe_1001_5_{NB}", b'{"v": 1}' * 100, "2026-10-05 20:00")])
+    data = bytearray(archive.read_bytes())
+    start = data.index(b'{"v"')  # the entry's stored bytes: its CRC no longer matches
+    data[start:start + 40] = b"\xff" * 40
+    archive.write_bytes(bytes(data))
+    result = nbcourse(course, "collect", ASSIGNMENT, str(archive))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot be read" in result.stderr and "nothing was placed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (course / "submitted").exists()

@@ -202,3 +202,25 @@ def test_an_unknown_format_a_broken_schedule_or_an_unwritable_file_is_a_clear_er
         assert not (course / "broken.csv").exists()
     finally:
         (course / "schedule.toml").write_text(schedule)
+
+
+def test_a_submission_collected_again_after_grading_and_a_newly_scheduled_assignment(course, tmp_path):
+    """The gradebook's grade belongs to the copy it graded: a newer copy exports no grade until regraded. An
+    assignment set in schedule.toml after the last release has its points and due date from the course."""
+    import shutil
+
+    copy = Path(shutil.copytree(course, tmp_path / "course", symlinks=True))
+    notebook = copy / "submitted" / "zoe" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook.write_text(notebook.read_text() + "\n")  # her second upload, collected, not yet graded
+    later = "04_gradient_descent"
+    shutil.copytree(ROOT / "solutions" / later, copy / "solutions" / later)
+    shutil.copy(ROOT / "hidden_tests" / f"{later}.py", copy / "hidden_tests")
+    with open(copy / "schedule.toml", "a") as schedule:
+        schedule.write(f'\n[assignments.{later}]\ndue = "2099-02-01T00:00:00+00:00"\n')
+    rows, stderr = export(copy, "canvas", "canvas.csv")
+    table = by_first_column(rows[0], rows[2:])
+    zoe = table["de la Cruz-Núñez, Zoë Ånne"]
+    assert zoe[ASSIGNMENT] == "" and zoe["Final Points"] == ""
+    assert "zoe 02_forward_propagation: submitted again since it was graded: run nbcourse autograde" in stderr
+    assert rows[1][rows[0].index(later)] == f"{sum(points(later).values()):g}"  # not 0: not released yet
+    assert {row[later] for row in table.values()} == {""}  # not due yet: no grade, not 0

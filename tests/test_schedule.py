@@ -167,3 +167,10 @@ def test_a_submission_six_and_a_half_hours_late_is_flagged_and_penalised_in_the_
     assert again.returncode == 0, again.stdout + again.stderr
     assert "s002: late penalty now 9" in again.stdout
     assert lateness()["s002"] == (6.5 * 3600, 9.0, 9.0)
+
+    # Taken out of the schedule: no due date, so no lateness and no penalty either.
+    (course / "schedule.toml").write_text('[late]\npolicy = "zero"\n')
+    released = nbcourse(course, "release")
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert f"{ASSIGNMENT}: due date removed" in released.stdout and "s002: late penalty now 0" in released.stdout
+    assert lateness()["s002"][1] is None
