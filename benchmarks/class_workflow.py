@@ -184,7 +184,7 @@ def main() -> int:
             clock.check(sum(1 for line in body if any(r["email"] in line or r["lms_id"] in line for r in rows))
                         == args.students, f"grades-{lms}.csv has a row for each of the {args.students} students")
         total = sum(seconds for _, seconds in clock.times)
-        print(f"all steps: {total:.0f} s ({total / 60:.1f} min); load {load()}")
+        print(f"all steps: {total:.0f} s ({total / 60:.1f} min); {load()}")
     finally:
         if args.keep:
             print(f"kept {scratch}")

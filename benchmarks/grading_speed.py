@@ -34,8 +34,14 @@ until its process limit, against its seconds alone (target: at most 1.5 times). 
 submission's seconds are nbcourse's own (grading/<assignment>/<student>.json), measured in
 one run of each, three workers so that all three are graded at once.
 
+``--per-assignment`` measures the seconds one complete submission of each assignment takes to
+grade (nbcourse's own figure, from grading/<assignment>/<student>.json), with one worker on an
+otherwise idle machine, ``--repeats`` submissions each; printed beside the seconds measured
+before trusted grading (2026-11-30, ``BEFORE``), with their ratio (target: at most 1.2).
+
     .venv/bin/python benchmarks/grading_speed.py [--students 100] [--workers N] [--keep]
     .venv/bin/python benchmarks/grading_speed.py --neighbours [--repeats 3]
+    .venv/bin/python benchmarks/grading_speed.py --per-assignment [--repeats 3]
 """
 
 from __future__ import annotations
@@ -69,6 +75,12 @@ MIX = (("complete", 0.60), ("wrong answers", 0.25))
 BROKEN = ("not JSON", "kernel crash", "untouched release")
 
 Key = tuple[str, str]  # (student, assignment)
+# Seconds to grade one complete submission before trusted grading (hidden tests in the student's kernel),
+# from the scratch course of a full test run on 2026-11-30: the reference of --per-assignment.
+BEFORE = {"01_training_recipe": 6.0, "02_forward_propagation": 5.8, "03_backpropagation": 5.8,
+          "04_gradient_descent": 6.0, "05_adaptive_learning_rates": 6.5, "06_activation_functions": 6.7,
+          "07_loss_functions": 6.9, "08_weight_initialisation": 6.5, "09_regularisation": 6.1,
+          "10_hands_on": 6.2, "11_layers_and_nodes": 7.6, "12_keras": 23.0, "13_images": 8.3}
 
 
 def cores() -> int:
@@ -264,6 +276,36 @@ def neighbours(scratch: Path, env: dict[str, str], repeats: int) -> int:
     return 0
 
 
+def per_assignment(scratch: Path, env: dict[str, str], repeats: int) -> int:
+    """Seconds per complete submission of each assignment, one worker, against BEFORE."""
+    from exercise_tools import assignment_names
+
+    names = assignment_names()
+    course = make_course(scratch / "per-assignment", names)
+    for assignment in names:
+        release = nbformat.read(notebook_path(course / "exercises", assignment), as_version=4)
+        solution = nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4)
+        for repeat in range(repeats):
+            submit(course, f"complete{repeat}", assignment, filled(release, solution))
+    print(f"grading {repeats} complete submission(s) of each of {len(names)} assignments, one worker ({load()})")
+    _, result = run([sys.executable, "-m", "nbcourse", "autograde", "--workers", "1"], course, env)
+    if result.returncode != 0:
+        raise SystemExit(f"nbcourse autograde failed:\n{tail(result)}")
+    print(f"    ({load()} after)")
+    print("| assignment | before (s) | now (s), median | ratio |\n|---|---|---|---|")
+    worst = 0.0
+    for assignment in names:
+        seconds = sorted(json.loads((course / "grading" / assignment / f"complete{r}.json").read_text())["seconds"]
+                         for r in range(repeats))
+        median = seconds[len(seconds) // 2]
+        before = BEFORE.get(assignment)
+        ratio = f"{median / before:.2f}x" if before else "(new)"
+        worst = max(worst, median / before) if before else worst
+        print(f"| {assignment} | {before if before else '-'} | {median:.1f} | {ratio} |")
+    print(f"worst ratio {worst:.2f}x (target <= 1.2x)")
+    return 0
+
+
 def generate_assignments_for(course: Path, env: dict[str, str], names: list[str]) -> None:
     for assignment in names:
         _, result = run(nbgrader("generate_assignment", assignment, "--force"), course, env)
@@ -280,14 +322,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
     parser.add_argument("--neighbours", action="store_true",
                         help="measure an honest submission beside forking ones instead (see above)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of --neighbours")
+    parser.add_argument("--per-assignment", action="store_true",
+                        help="measure the seconds per complete submission of each assignment instead (see above)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of --neighbours, submissions of --per-assignment")
     args = parser.parse_args()
 
     env = environment()
     scratch = Path(tempfile.mkdtemp(prefix="grading_speed_"))
-    if args.neighbours:
+    if args.neighbours or args.per_assignment:
         try:
-            return neighbours(scratch, env, args.repeats)
+            return (neighbours if args.neighbours else per_assignment)(scratch, env, args.repeats)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     print(f"{cores()} cores available (os.cpu_count() = {os.cpu_count()}), OMP_NUM_THREADS={env['OMP_NUM_THREADS']}, "
