@@ -95,6 +95,7 @@ class Result:
     why: str = ""                  # why there is no grade, for the instructor
     stale: bool = False            # graded against older hidden tests than the current ones
     status: Status | None = None
+    manual: bool = False           # no grade only because a written answer waits for a TA (formgrader)
 
     @property
     def late(self) -> bool:
@@ -250,7 +251,7 @@ def classify(root: Path, key: tuple[str, str], assignment: Assignment, status: S
     if status is not None and status.ungraded_parts:
         return Result(ATTENTION, why=status.summary(), **common)
     if manual:
-        return Result(ATTENTION, why="needs manual grading in nbgrader's formgrader", **common)
+        return Result(ATTENTION, why="needs manual grading in nbgrader's formgrader", manual=True, **common)
     return Result(GRADED, score=max(0.0, raw - penalty), **common)
 
 

@@ -69,6 +69,7 @@ class Part:
     graded_scores: list[float] = field(default_factory=list)  # the submissions that were graded
     mistakes: Counter = field(default_factory=Counter)         # named mistake -> students who made it
     failed: int = 0                                            # graded submissions that lost this part
+    to_grade: int = 0                                          # answers waiting for a TA (no score yet, not 0)
 
     @property
     def zero_for_everyone(self) -> bool:
@@ -106,12 +107,18 @@ def read_gradebook(url: URL, statuses: dict[tuple[str, str], Status], names: lis
             for submission in assignment.submissions:
                 status = statuses.get((submission.student_id, assignment.name))
                 graded = status is None or status.graded
-                scores = {(notebook.name, grade.name): grade.score if graded else 0.0
+                # None: an answer a TA has not graded yet (nbgrader counts it 0 in ``score``)
+                scores = {(notebook.name, grade.name): None if graded and grade.needs_manual_grade
+                          and grade.manual_score is None else grade.score if graded else 0.0
                           for notebook in submission.notebooks for grade in notebook.grades}
                 for key, part in parts.items():
-                    part.scores.append(scores.get(key, 0.0))
+                    score = scores.get(key, 0.0)
+                    if score is None:  # not a 0: left out of the part's scores, counted as waiting
+                        part.to_grade += 1
+                        continue
+                    part.scores.append(score)
                     if graded:
-                        part.graded_scores.append(scores.get(key, 0.0) or 0.0)
+                        part.graded_scores.append(score or 0.0)
                 penalty = submission.late_submission_penalty or 0.0
                 summary.totals[submission.student_id] = max(0.0, submission.score - penalty) if graded else 0.0
                 summary.graded += graded
@@ -227,7 +234,12 @@ def attention_section(summaries: list[Summary], grades: ClassGrades) -> str:
                              "(<code>nbcourse autograde</code> runs a preflight), read a few verdicts, then regrade."
                              "</li>")
     results = [(p.id, a.name, grades.result(p.id, a.name)) for p in grades.students for a in grades.assignments]
-    missing = [r for r in results if r[2].state in (NOT_GRADED, ATTENTION)]
+    manual = [r for r in results if r[2].manual]
+    if manual:
+        items.append(f'<li class="warning">{len(manual)} submission(s) need manual grading: a written answer to '
+                     "grade in nbgrader's formgrader (README: <em>Written answers</em>); no grade until then, "
+                     f"never 0: {', '.join(f'{who(grades, s)} ({esc(a)})' for s, a, _ in manual)}.</li>")
+    missing = [r for r in results if r[2].state in (NOT_GRADED, ATTENTION) and not r[2].manual]
     if missing:
         items.append(f'<li class="warning">{len(missing)} submission(s) have no grade yet (listed below, with why): '
                      "the LMS exports leave their cells empty, never 0.</li>")
@@ -256,7 +268,8 @@ def student_table(grades: ClassGrades) -> str:
             if result.state == GRADED:
                 text = number(result.score or 0.0)
             else:
-                text = f'<span class="{result.state.replace(" ", "-")}">{MARKS[result.state]}</span>'
+                mark = "needs manual grading" if result.manual else MARKS[result.state]
+                text = f'<span class="{result.state.replace(" ", "-")}">{mark}</span>'
                 if result.state == ATTENTION:
                     text += f" (raw {number(max(0.0, result.raw_score - result.penalty))})"
             if result.late:
@@ -312,7 +325,8 @@ def assignment_section(summary: Summary) -> str:
     image = (f'<img src="data:image/png;base64,{figure(summary)}" '
              f'alt="distribution of total and part scores for {esc(summary.name)}">\n')
     parts = table(["part", "max score", "mean score", "full marks", "zero"],
-                  [[esc(p.name), f"{p.max_score:g}", f"{np.mean(p.scores):.2f}",
+                  [[esc(p.name) + (f" ({p.to_grade} to grade by hand)" if p.to_grade else ""), f"{p.max_score:g}",
+                    f"{np.mean(p.scores):.2f}" if p.scores else "-",
                     str(sum(s >= p.max_score for s in p.scores)), str(sum(s <= 0 for s in p.scores))]
                    for p in summary.parts])
     warnings = "".join(f'<p class="warning">Part <code>{esc(p.name)}</code> scores 0 for everyone who submitted: '

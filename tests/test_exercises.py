@@ -6,7 +6,9 @@
 4. exercises/ is what `nbgrader generate_assignment` makes of solutions/ now;
 5. no solution or hidden-test text reaches exercises/;
 6. the student self-check passes a completed notebook and fails an untouched one;
-7. generated feedback carries no hidden-test source.
+7. generated feedback carries no hidden-test source;
+8. a written answer (a markdown cell graded by a TA) is released without its model answer and rubric,
+   and autograde leaves it "needs manual grading": never a 0 for an answer given, never full marks.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ def solution(assignment: str):
     return nbformat.read(notebook_path(ROOT / "solutions", assignment), as_version=4)
 
 
+def written_cells(notebook) -> list:
+    """The written answers: markdown answer cells with points, graded by a TA in nbgrader's formgrader."""
+    return [c for c in notebook.cells
+            if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
+
+
+def written_points(assignment: str) -> float:
+    return sum(float(nbgrader_meta(c)["points"]) for c in written_cells(solution(assignment)))
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     """A scratch course with two students per assignment, autograded and given feedback."""
@@ -87,9 +99,12 @@ def test_every_solution_has_a_release():
 @GRADED_COURSE
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_score_full_marks(assignment, graded_course):
+    """Every graded code part scores its points; a written answer waits for a TA (no grade yet, not 0)."""
     row = grade_rows(graded_course)[("complete", assignment)]
-    assert float(row["score"]) == float(row["max_score"]) > 0, row
-    assert row["status"] == "graded"
+    written = written_points(assignment)
+    assert float(row["max_score"]) > written >= 0, row
+    assert float(row["score"]) == float(row["max_score"]) - written, row
+    assert row["status"] == ("needs manual grading in nbgrader's formgrader" if written else "graded"), row
 
 
 @GRADED_COURSE
@@ -114,6 +129,16 @@ def test_the_hidden_tests_never_reach_a_release(graded_course):
         assert not [line for line in checks if line in text], path
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_written_answers_reach_no_release(assignment):
+    """The model answer and the TA's rubric of a written answer stay in solutions/: no line of them is
+    in the release (nbgrader replaces the solution region by "YOUR ANSWER HERE")."""
+    hidden = [line.strip() for cell in written_cells(solution(assignment)) for line in cell.source.splitlines()
+              if len(line.strip()) > 12]
+    text = "\n".join(cell.source for cell in released(assignment).cells)
+    assert not [line for line in hidden if line in text]
+
+
 def test_no_solution_or_hidden_tests_in_exercises():
     for path in (ROOT / "exercises").rglob("*"):
         if path.is_file():
@@ -126,8 +151,20 @@ def test_no_solution_or_hidden_tests_in_exercises():
 def test_released_notebooks_are_clean(assignment):
     notebook = released(assignment)
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
-    answers = [c for c in notebook.cells if nbgrader_meta(c).get("solution")]
-    assert answers and all("raise NotImplementedError()" in c.source for c in answers)
+    written = written_cells(notebook)
+    answers = [c for c in notebook.cells if nbgrader_meta(c).get("solution") and c not in written]
+    assert answers and all(c.cell_type == "code" and "raise NotImplementedError()" in c.source for c in answers)
+    # A written answer: an empty markdown cell with points, under its locked question "## Part N: ... (P points)".
+    assert len(written) <= 1, "at most one written answer per exercise"
+    for cell in written:
+        meta = nbgrader_meta(cell)
+        assert cell.source == "YOUR ANSWER HERE" and not meta.get("locked") and meta.get("points", 0) > 0, meta
+        part = meta["grade_id"].removesuffix("_written")
+        assert meta["grade_id"] == f"{part}_written" and cell.id == meta["grade_id"]
+        question = notebook.cells[notebook.cells.index(cell) - 1]
+        shown = {k: nbgrader_meta(question).get(k) for k in ("grade", "grade_id", "locked", "solution")}
+        assert shown == {"grade": False, "grade_id": f"{part}_text", "locked": True, "solution": False}, shown
+        assert f"({meta['points']:g} points)" in question.source.splitlines()[0]
     tests = [c for c in notebook.cells if is_test_cell(c)]
     # A finished assignment has 3 to 6 parts (docs/authoring.md); one made by `nbcourse new` starts with one.
     assert 1 <= len(tests) <= 6, "an assignment has 1 to 6 graded parts (3 to 6 once finished)"

@@ -140,6 +140,11 @@ def test_every_graded_cell_has_its_check_and_no_hidden_code(assignment):
     assert [nbgrader_meta(c)["grade_id"] for c in cells] == [p.grade_id for p in module.PARTS]
     for cell in cells:  # the test cell is a comment: nothing of the tests is in the notebook
         assert all(line.startswith("#") for line in cell.source.splitlines()), cell.source
+    # Every other graded cell is a written answer a TA grades (a markdown answer cell, <part>_written):
+    # no graded cell escapes both the grader and the TA.
+    others = [c for c in notebook.cells if nbgrader_meta(c).get("grade") and cell_role(c) != "test"]
+    assert all(c.cell_type == "markdown" and nbgrader_meta(c).get("solution")
+               and nbgrader_meta(c)["grade_id"].endswith("_written") for c in others), others
 
 
 @pytest.mark.parametrize("assignment", list(params()))
