@@ -8,8 +8,8 @@ per LMS):
                                                                         or by name for a roster row without one
     Moodle   Full Name_<participantid>_assignsubmission_file_<file name>, or the same prefix as a folder
              (".../assignsubmission_file_/<file name>"): matched by the student's full name (Moodle's
-             participant id is per assignment, not the user's id; it only separates two equal names when
-             the roster's lms_id holds it)
+             participant id is per assignment, not the user's id: two students with one name are listed,
+             to be placed by hand)
 
 Each submission goes to ``submitted/<student_id>/<assignment>/<notebook>`` with nbgrader's
 ``timestamp.txt``. The submission time is the file's modification time: in a .zip, the entry's UTC
@@ -222,14 +222,13 @@ def identify(kind: str, info: dict, roster: list[Student]) -> Match:
     name, lms_id = info["full_name"].replace("_", " "), info["lms_id"]
     wanted = fold(name)
     by_name = [s for s in roster if wanted in (fold(s.first_name + s.last_name), fold(s.last_name + s.first_name))]
-    if len(by_name) > 1:
-        by_name = [s for s in by_name if s.lms_id == lms_id] or by_name
     if len(by_name) == 1:
         return Match(by_name[0], name, lms_id)
     if len(by_name) > 1:
         return Match(None, name, lms_id, note="several roster students have this name "
-                     f"({', '.join(s.student_id for s in by_name)}); put Moodle's participant id {lms_id} in the "
-                     "right one's lms_id")
+                     f"({', '.join(s.student_id for s in by_name)}): Moodle's file name cannot tell them apart "
+                     f"(its participant id, {lms_id}, changes from one assignment to the next); place this file by "
+                     "hand in submitted/<student_id>/<assignment>/")
     return Match(None, name, lms_id, note="no roster student has this name")
 
 

@@ -21,7 +21,8 @@ import pytest
 from conftest import ROOT
 from exercise_tools import nbcourse
 
-from nbcourse.roster import open_gradebook
+from nbcourse.collect import identify
+from nbcourse.roster import Student, open_gradebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("collect")]  # each test runs the CLI a few times
 ASSIGNMENT = "01_training_recipe"
@@ -326,3 +327,12 @@ def test_a_damaged_download_is_a_clear_error_and_places_nothing(course, tmp_path
     assert "cannot be read" in result.stderr and "nothing was placed" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (course / "submitted").exists()
+
+
+def test_two_students_with_one_name_in_a_moodle_download_are_left_to_the_instructor():
+    """Moodle's participant id changes per assignment, so a roster field cannot tell namesakes apart."""
+    roster = [Student("s1", "Ana", "Silva", lms_id="71"), Student("s2", "Ana", "Silva", lms_id="72")]
+    match = identify("moodle", {"full_name": "Ana Silva", "lms_id": "71"}, roster)
+    assert match.student is None
+    assert "several roster students have this name (s1, s2)" in match.note and "place this file by hand" in match.note
+    assert identify("moodle", {"full_name": "Ana Silva", "lms_id": "71"}, roster[:1]).student == roster[0]
