@@ -4,7 +4,7 @@
     python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N] [--slice K/N] [--force]
                                                              grade what is new or changed in submitted/
     python -m nbcourse feedback  [ASSIGNMENT ...] [--student S ...]   feedback HTML, hidden tests removed
-    python -m nbcourse export    [--to FILE] [--format long|canvas|moodle]
+    python -m nbcourse export    [--to FILE] [--format long|canvas|moodle] [--moodle-key email|idnumber]
                                                              grades: one row per student and assignment (long),
                                                              or Canvas's / Moodle's grade import CSV
     python -m nbcourse report    [--to report.html] [--csv grades.csv]   grades CSV and a one-page summary
@@ -433,11 +433,11 @@ def feedback(root: Path, names: list[str] | None = None, students: list[str] | N
 
 # ---- export ----------------------------------------------------------------------------
 
-def export(root: Path, to: str | None = None, fmt: str = "long") -> int:
+def export(root: Path, to: str | None = None, fmt: str = "long", moodle_key: str = "email") -> int:
     """The grades as a CSV in ``fmt``: long, canvas or moodle (nbcourse/export.py)."""
     from nbcourse.export import export as write_grades
 
-    return write_grades(root, to, fmt)
+    return write_grades(root, to, fmt, moodle_key)
 
 
 # ---- the student's check ---------------------------------------------------------------
@@ -495,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="the file (default: grades.csv, grades-canvas.csv or grades-moodle.csv)")
     sub.add_argument("--format", choices=["long", "canvas", "moodle"], default="long",
                      help="long: a row per student and assignment; canvas/moodle: the LMS's grade import CSV")
+    sub.add_argument("--moodle-key", choices=["email", "idnumber"], default="email",
+                     help="the user field Moodle's import will match (map 'Email address' to useremail, or 'ID "
+                          "number' to useridnumber); students without it are left out and listed")
     sub = commands.add_parser("report", help="write the grades CSV and a one-page summary with plots")
     sub.add_argument("--to", default="report.html")
     sub.add_argument("--csv", default="grades.csv")
@@ -533,4 +536,4 @@ def main(argv: list[str] | None = None) -> int:
         export(root, args.csv)
         print(f"wrote the summary to {write_report(root, args.to)}")
         return 0
-    return export(root, args.to, args.format)
+    return export(root, args.to, args.format, args.moodle_key)

@@ -10,7 +10,9 @@
   a ``Points Possible`` row under the header; and ``Final Points`` last, which Canvas reads as its
   own read-only total and ignores on import (it is there for the instructor to compare).
 * ``moodle``: Moodle's CSV grade import. ``Email address`` and ``ID number`` (the roster's LMS id)
-  identify the student (choose one as "Map from" when importing), ``First name`` and ``Last name``
+  identify the student (choose one as "Map from" when importing, and say which with ``--moodle-key``:
+  rows without it are left out, since Moodle stops an import at a row it cannot match), ``First name``
+  and ``Last name``
   are for reading, then one column per assignment (map each to its grade item) and ``Course total``
   (Moodle cannot import a course total: leave it on "ignore").
 
@@ -288,11 +290,18 @@ def canvas_rows(grades: ClassGrades) -> list[list[str]]:
     return rows
 
 
-def moodle_rows(grades: ClassGrades) -> list[list[str]]:
+MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number"}  # --moodle-key: the column the import maps
+
+
+def moodle_key_of(person: Person, key: str) -> str:
+    return person.email if key == "email" else person.lms_user_id
+
+
+def moodle_rows(grades: ClassGrades, key: str = "email") -> list[list[str]]:
     names = [a.name for a in grades.assignments]
     rows = [MOODLE_STUDENT_COLUMNS + names + [MOODLE_TOTAL]]
     for person in grades.students:
-        if not (person.email or person.lms_user_id):
+        if not moodle_key_of(person, key):
             continue  # Moodle stops the whole import at a row it cannot match to a user: listed instead
         total = grades.total(person.id)
         rows.append([person.first_name, person.last_name, person.lms_user_id, person.email]
@@ -301,7 +310,7 @@ def moodle_rows(grades: ClassGrades) -> list[list[str]]:
     return rows
 
 
-def warnings_for(grades: ClassGrades, lms: str) -> list[str]:
+def warnings_for(grades: ClassGrades, lms: str, moodle_key: str = "email") -> list[str]:
     """What the instructor must know before uploading: each a paragraph naming the students."""
     found = []
     if lms == "canvas":
@@ -310,10 +319,12 @@ def warnings_for(grades: ClassGrades, lms: str) -> list[str]:
             found.append(f"{len(unknown)} student(s) without an LMS id in the gradebook (import the roster): "
                          f"{', '.join(unknown)}. Canvas matches their rows by name only, or asks.")
     if lms == "moodle":
-        unknown = [p.id for p in grades.students if not (p.email or p.lms_user_id)]
+        unknown = [p.id for p in grades.students if not moodle_key_of(p, moodle_key)]
+        what = "email" if moodle_key == "email" else "LMS id (Moodle ID number)"
         if unknown:
-            found.append(f"{len(unknown)} student(s) left out: no email and no LMS id in the gradebook, and Moodle "
-                         f"stops an import at a row it cannot match (import the roster): {', '.join(unknown)}")
+            found.append(f"{len(unknown)} student(s) left out: no {what} in the gradebook, the field the import "
+                         f"matches on (--moodle-key {moodle_key}: map {MOODLE_KEYS[moodle_key]!r}), and Moodle stops "
+                         f"an import at a row it cannot match (import the roster): {', '.join(unknown)}")
     elif lms != "canvas":
         unknown = [p.id for p in grades.students if not p.on_roster]
         if unknown:
@@ -403,8 +414,11 @@ def writable(path: Path, encoding: str):
         raise SystemExit(f"error: cannot write the grades to {path}: {error.strerror or error}") from None
 
 
-def export(root: Path, to: str | None = None, fmt: str = "long") -> int:
-    """Write the grades in ``fmt`` to ``root / to`` (default per format); warnings go to stderr."""
+def export(root: Path, to: str | None = None, fmt: str = "long", moodle_key: str = "email") -> int:
+    """Write the grades in ``fmt`` to ``root / to`` (default per format); warnings go to stderr. ``moodle_key``:
+    the user field Moodle's import is told to match on (email or idnumber); rows without it are left out."""
+    if moodle_key not in MOODLE_KEYS:
+        raise SystemExit(f"unknown Moodle key {moodle_key!r}; choose one of {', '.join(MOODLE_KEYS)}")
     if fmt not in FORMATS:
         raise SystemExit(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     path = root / (to or DEFAULT_FILES[fmt])
@@ -420,13 +434,13 @@ def export(root: Path, to: str | None = None, fmt: str = "long") -> int:
     if not grades.assignments:
         raise SystemExit("no assignment is set for the class yet (none in schedule.toml, no submissions): "
                          "nothing to export")
-    rows = canvas_rows(grades) if fmt == "canvas" else moodle_rows(grades)
+    rows = canvas_rows(grades) if fmt == "canvas" else moodle_rows(grades, moodle_key)
     # UTF-8 with a byte-order mark: both LMSs read it, and a spreadsheet opened on the way keeps accents.
     with writable(path, "utf-8-sig") as handle:
         csv.writer(handle).writerows(rows)
     students = len(rows) - (2 if fmt == "canvas" else 1)
     print(f"wrote {students} student(s) x {len(grades.assignments)} assignment(s) "
           f"({', '.join(a.name for a in grades.assignments)}) for {fmt.capitalize()} to {path}")
-    for warning in warnings_for(grades, fmt):
+    for warning in warnings_for(grades, fmt, moodle_key):
         print(f"warning: {warning}", file=sys.stderr)
     return 0

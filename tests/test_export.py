@@ -224,3 +224,21 @@ def test_a_submission_collected_again_after_grading_and_a_newly_scheduled_assign
     assert "zoe 02_forward_propagation: submitted again since it was graded: run nbcourse autograde" in stderr
     assert rows[1][rows[0].index(later)] == f"{sum(points(later).values()):g}"  # not 0: not released yet
     assert {row[later] for row in table.values()} == {""}  # not due yet: no grade, not 0
+
+
+def test_the_moodle_file_keeps_only_the_rows_its_import_can_match(course, tmp_path):
+    """Moodle matches on one field, the one mapped from: a row without it would stop the whole import."""
+    import shutil
+
+    copy = Path(shutil.copytree(course, tmp_path / "course", symlinks=True))
+    (copy / "more.csv").write_text("student_id,first_name,last_name,email,lms_id\nnolms,Noa,Lim,noa@example.org,\n",
+                                   encoding="utf-8")
+    assert nbcourse(copy, "roster", "import", "more.csv").returncode == 0
+    by_email, _ = export(copy, "moodle", "by-email.csv")
+    assert "noa@example.org" in {row[3] for row in by_email[1:]}
+    result = nbcourse(copy, "export", "--format", "moodle", "--moodle-key", "idnumber", "--to", "by-id.csv")
+    assert result.returncode == 0, result.stderr
+    with open(copy / "by-id.csv", newline="", encoding="utf-8-sig") as handle:
+        by_id = list(csv.reader(handle))
+    assert all(row[2] for row in by_id[1:]) and "noa@example.org" not in {row[3] for row in by_id[1:]}
+    assert "no LMS id (Moodle ID number)" in result.stderr and "nolms" in result.stderr
