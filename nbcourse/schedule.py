@@ -245,11 +245,12 @@ def apply(root: Path, schedule: Schedule | None = None) -> list[str]:
             if current != due:
                 gradebook.update_or_create_assignment(name, duedate=due)
                 changes.append(f"{name}: due {entry.due.isoformat() if entry.due else 'none'}")
-        gradebook.db.flush()  # the due dates above, before nbgrader computes lateness from them
-        for assignment in gradebook.assignments:  # also those taken out of the schedule: no due date, no penalty
+        # Every assignment, also those taken out of the schedule: their due date is gone, so is their lateness
+        # (nbgrader computes total_seconds_late from the assignment's due date, as set above).
+        for assignment in gradebook.assignments:
             entry = schedule.assignments.get(assignment.name)
             for submission in assignment.submissions:
-                late = submission.total_seconds_late if entry is not None else 0
+                late = submission.total_seconds_late
                 for notebook in submission.notebooks:
                     penalty = capped(entry.late.penalty(notebook.score, late), notebook.score) if late > 0 else None
                     if notebook.late_submission_penalty != penalty:
