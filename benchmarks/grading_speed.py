@@ -14,7 +14,7 @@ in turn, in this one run:
 (a) sequential: plain nbgrader, ``python -m nbgrader autograde <assignment> --force`` once
     per assignment (one nbgrader process grades all its students, one after another), and
 (b) ours: ``python -m nbcourse autograde --workers N`` (default N = nbcourse's own default, cores + 1),
-    a pool of N long-lived worker processes, one submission at a time each.
+    a local Dask cluster of N graders (nbcourse/cluster.py), one submission at a time each.
 
 Both read the course's own nbgrader_config.py (so both run kernels in the sandbox and check
 each part in the trusted grader, nbcourse/trusted.py), in the same environment: the venv's
@@ -42,6 +42,16 @@ before trusted grading (2026-11-30, ``BEFORE``), with their ratio (target: at mo
     .venv/bin/python benchmarks/grading_speed.py [--students 100] [--workers N] [--keep]
     .venv/bin/python benchmarks/grading_speed.py --neighbours [--repeats 3]
     .venv/bin/python benchmarks/grading_speed.py --per-assignment [--repeats 3]
+    .venv/bin/python benchmarks/grading_speed.py --dask [--students 30]
+
+``--dask`` grades one class (default 30 students, 90 notebooks) through a real Dask cluster on this
+machine, as across machines (README: grading across machines): `dask scheduler` and one, then two,
+`dask worker --nthreads 1` processes, with a PostgreSQL gradebook (a throwaway server, as the
+tests start one), ``nbcourse autograde --scheduler ADDRESS`` timed. The preflight and the release
+run before the clock. Printed: the seconds of each, their ratio (target >= 1.8x), whether the
+grades are identical, and PostgreSQL's own account of the gradebook's work per notebook
+(transactions, and milliseconds spent executing statements: ``pg_stat_database.active_time``),
+which is what the estimate for a large class on many machines starts from.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -306,6 +317,83 @@ def per_assignment(scratch: Path, env: dict[str, str], repeats: int) -> int:
     return 0
 
 
+def prepare(course: Path, env: dict[str, str]) -> None:
+    """Release into the gradebook and run the preflight before the clock, as a second autograde would find them."""
+    code = ("import sys\nfrom pathlib import Path\nfrom nbcourse.cli import preflight\n"
+            "from nbcourse.release import release_assignment\n"
+            "for name in sys.argv[1:]:\n    release_assignment(Path.cwd(), name)\n"
+            "preflight(Path.cwd(), sys.argv[1:])\n")
+    _, result = run([sys.executable, "-c", code, *ASSIGNMENTS], course, env)
+    if result.returncode != 0:
+        raise SystemExit(f"preparing {course} failed:\n{tail(result)}")
+
+
+def gradebook_work(url: str) -> tuple[int, float]:
+    """(transactions committed, milliseconds executing statements) in this database so far."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_force_next_flush()")
+        row = connection.execute("SELECT xact_commit, active_time FROM pg_stat_database "
+                                 "WHERE datname = current_database()").fetchone()
+    return int(row[0]), float(row[1])
+
+
+def dask_mode(scratch: Path, env: dict[str, str], students: int, seed: int) -> int:
+    """One class through `dask scheduler` and 1, then 2, `dask worker` processes, on PostgreSQL."""
+    import dask_cluster
+    import postgres
+
+    kinds = build_class(scratch / "class", students, seed)
+    keys = sorted(kinds)
+    print(f"{students} students x {len(ASSIGNMENTS)} assignments = {len(keys)} notebooks, "
+          f"{cores()} cores, OMP_NUM_THREADS={env['OMP_NUM_THREADS']}")
+    times, grades, work, cpu = {}, {}, {}, {}
+    with postgres.server() as server:
+        for workers in (1, 2):
+            course = scratch / f"dask-{workers}"
+            shutil.copytree(scratch / "class", course)
+            url = postgres.create_database(server, f"dask_{workers}")
+            course_env = {**env, "NNCOURSE_DB_URL": url}
+            prepare(course, course_env)
+            with dask_cluster.cluster(scratch / f"cluster-{workers}", workers, env=course_env) as running:
+                before = gradebook_work(url)
+                print(f"    {workers} worker(s) at {running.address} ({load()})")
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
+                seconds, result = run([sys.executable, "-m", "nbcourse", "autograde", "--scheduler", running.address],
+                                      course, course_env)
+                now = resource.getrusage(resource.RUSAGE_CHILDREN)
+                after = gradebook_work(url)
+                cpu[workers] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+            if result.returncode != 0:
+                raise SystemExit(f"nbcourse autograde --scheduler failed:\n{tail(result)}")
+            print(f"    {seconds:.1f} s ({result.stdout.strip().splitlines()[-1]}) ({load()} after)")
+            times[workers], work[workers] = seconds, (after[0] - before[0], after[1] - before[1])
+            grades[workers] = dict(zip(keys, (float(r) for r in export_scores(course, course_env, keys)), strict=True))
+    ratio = times[1] / times[2]
+    print(f"1 worker: {times[1]:.1f} s ({times[1] / len(keys):.2f} s per notebook); 2 workers: {times[2]:.1f} s; "
+          f"speed-up {ratio:.2f}x (target >= 1.8x)")
+    for workers, (transactions, active) in work.items():
+        print(f"gradebook, {workers} worker(s): {transactions / len(keys):.0f} transactions and "
+              f"{active / len(keys):.0f} ms of statements per notebook")
+    print(f"the coordinating process (nbcourse autograde --scheduler, start-up included): {cpu[2]:.1f} CPU s, "
+          f"{1000 * cpu[2] / len(keys):.0f} ms per notebook")
+    same = grades[1] == grades[2]
+    print("grades identical" if same else f"grades DIFFER: {[k for k in keys if grades[1][k] != grades[2][k]]}")
+    return 0 if same else 1
+
+
+def export_scores(course: Path, env: dict[str, str], keys: list[Key]) -> list[str]:
+    _, result = run([sys.executable, "-m", "nbcourse", "export", "--to", "scores.csv"], course, env)
+    if result.returncode != 0:
+        raise SystemExit(f"export failed:\n{tail(result)}")
+    import csv
+
+    with open(course / "scores.csv") as handle:
+        table = {(r["student_id"], r["assignment"]): r["score"] for r in csv.DictReader(handle)}
+    return [table[key] for key in keys]
+
+
 def generate_assignments_for(course: Path, env: dict[str, str], names: list[str]) -> None:
     for assignment in names:
         _, result = run(nbgrader("generate_assignment", assignment, "--force"), course, env)
@@ -315,7 +403,7 @@ def generate_assignments_for(course: Path, env: dict[str, str], names: list[str]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--students", type=int, default=None, help="default 100 (30 with --dask)")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="nbcourse's worker processes (default: nbcourse autograde's, cores + 1)")
     parser.add_argument("--seed", type=int, default=0)
@@ -325,10 +413,17 @@ def main() -> int:
     parser.add_argument("--per-assignment", action="store_true",
                         help="measure the seconds per complete submission of each assignment instead (see above)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of --neighbours, submissions of --per-assignment")
+    parser.add_argument("--dask", action="store_true", help="one vs two Dask worker processes instead (see above)")
     args = parser.parse_args()
 
     env = environment()
     scratch = Path(tempfile.mkdtemp(prefix="grading_speed_"))
+    if args.dask:
+        try:
+            return dask_mode(scratch, env, args.students or 30, args.seed)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    args.students = args.students or 100
     if args.neighbours or args.per_assignment:
         try:
             return (neighbours if args.neighbours else per_assignment)(scratch, env, args.repeats)

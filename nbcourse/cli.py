@@ -1,7 +1,7 @@
 """The course's commands, each a thin layer over nbgrader's own CLI.
 
     python -m nbcourse release   [ASSIGNMENT ...] [--force]  regenerate exercises/ from what changed in solutions/
-    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N] [--slice K/N] [--force]
+    python -m nbcourse autograde [ASSIGNMENT ...] [--student S ...] [--workers N | --scheduler ADDRESS] [--force]
                                                              grade what is new or changed in submitted/
     python -m nbcourse feedback  [ASSIGNMENT ...] [--student S ...]   feedback HTML, hidden tests removed
     python -m nbcourse export    [--to FILE] [--format long|canvas|moodle] [--moodle-key email|idnumber]
@@ -14,12 +14,11 @@
     python -m nbcourse collect   ASSIGNMENT DOWNLOAD         an LMS download (.zip or folder) into submitted/
     python -m nbcourse schedule                              check schedule.toml: due dates, late policies
 
-nbgrader does the work; this layer runs it once per submission, in parallel worker
-processes (nbcourse/workers.py), each kernel in a sandbox (nbcourse/sandbox.py), so that
-one broken submission (a notebook that is not JSON, a kernel that dies, an endless loop)
-costs that student a clear reason in their feedback and grade row, never the class its
-batch. ``--slice K/N`` grades the K-th of N slices of the students, for N machines
-sharing one PostgreSQL gradebook.
+nbgrader does the work; this layer runs it once per submission, as Dask tasks (nbcourse/cluster.py:
+a local cluster, or ``--scheduler ADDRESS`` for Dask workers on several machines), each in a
+long-lived grading process (nbcourse/workers.py), each kernel in a sandbox (nbcourse/sandbox.py),
+so that one broken submission (a notebook that is not JSON, a kernel that dies, an endless loop)
+costs that student a clear reason in their feedback and grade row, never the class its batch.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import os
 import re
 import shutil
 import sys
-import zlib
+from contextlib import ExitStack
 from pathlib import Path
 
 from nbcourse.gradebook import log_tail, nbgrader, register_students
@@ -81,8 +80,16 @@ def release(root: Path, names: list[str] | None = None, force: bool = False) -> 
 
 # ---- autograde -------------------------------------------------------------------------
 
-# What nbgrader's log says, and what the student should read instead.
+# What nbgrader's log says, and what the student should read instead (the first that matches). The grading
+# cluster's own failures come first: their messages quote Dask's, which may say "timed out".
 REASONS = [
+    (r"Dask scheduler was lost|Dask cluster has had no worker",
+     "the grading machines were lost while this submission waited or was graded; it was not graded (the next "
+     "autograde grades it)"),
+    (r"cannot grade this course",
+     "a grading machine was not set up for this course; it was not graded (the next autograde grades it)"),
+    (r"the submission could not be read",
+     "a file of the submission could not be read on the grading machine; it was not graded"),
     (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
      "a cell ran longer than the time limit (an endless loop?); the notebook was stopped"),
     (r"DeadKernelError|Kernel died|kernel.*(died|dead)|UnresponsiveKernelError",
@@ -187,17 +194,16 @@ def drop_linked_copies(submitted: Path, autograded: Path) -> None:
             copy.unlink()
 
 
-def in_slice(student: str, part: tuple[int, int]) -> bool:
-    """Is ``student`` in slice K of N? A stable hash: every machine computes the same slices."""
-    k, n = part
-    return zlib.crc32(student.encode()) % n == k - 1
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
-def parse_slice(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d+)/(\d+)", text)
-    if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise argparse.ArgumentTypeError(f"--slice takes K/N with 1 <= K <= N (e.g. 1/3), not {text!r}")
-    return int(match[1]), int(match[2])
+def retired_slice(text: str) -> None:
+    raise argparse.ArgumentTypeError(
+        "was retired: to grade on several machines, start `dask scheduler` and `dask worker ADDRESS` there and run "
+        "`nbcourse autograde --scheduler ADDRESS` here (README: grading across machines)")
 
 
 def job_timeout(root: Path, assignment: str) -> float:
@@ -271,19 +277,19 @@ def preflight_fingerprint(root: Path, name: str) -> str:
 
 
 def autograde(root: Path, names: list[str] | None = None, students: list[str] | None = None,
-              workers: int | None = None, part: tuple[int, int] | None = None, force: bool = False) -> int:
+              workers: int | None = None, force: bool = False, scheduler: str | None = None) -> int:
     """Grade the submissions that are new or changed, or were graded against older hidden tests or an older
     release (every one with ``force``): nbcourse/incremental.py decides. An assignment whose release fails is
     reported and its submissions wait; the others are graded (exit status 1 then)."""
-    from nbcourse import sandbox
+    from nbcourse import cluster, sandbox
     from nbcourse.gradebook import gradebook_url, source_hash
     from nbcourse.incremental import plan, students_in_gradebook
-    from nbcourse.release import alembic_on_path, is_current, release_assignment
+    from nbcourse.release import alembic_on_path
     from nbcourse.trusted import tests_digest
-    from nbcourse.workers import default_workers, grade_all
+    from nbcourse.workers import default_workers
 
     names = assignments(root, names)
-    found = [(s, a) for s, a in submissions(root, names, students) if part is None or in_slice(s, part)]
+    found = submissions(root, names, students)
     if not found:
         print("nothing to grade: submissions go in submitted/<student>/<assignment>/")
         return 0
@@ -312,6 +318,21 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
         print("warning: the grader cannot make cgroups here (cgroup v1 at /sys/fs/cgroup, writable): each kernel "
               "still runs in the sandbox, but without a process limit, a total memory limit or a CPU share, and the "
               "processes a cell forks live until the notebook ends (README: the sandbox)", file=sys.stderr)
+    # Connected before anything else is done: a scheduler that does not answer stops this within seconds.
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(cluster.connect(scheduler, workers or default_workers()))
+        except cluster.ClusterError as error:
+            raise SystemExit(f"error: {error}; nothing was graded") from None
+        return grade_class(root, client, todo, decided, digests, releases, scheduler)
+
+
+def grade_class(root: Path, client, todo: list[tuple[str, str]], decided, digests: dict[str, str],
+                releases: dict[str, str], scheduler: str | None) -> int:
+    """Preflight, release and grade ``todo`` on the Dask cluster of ``client``; print and record each result."""
+    from nbcourse import cluster
+    from nbcourse.release import is_current, release_assignment
+
     graded_assignments = sorted({a for _, a in todo})
     preflight(root, graded_assignments)
     # Each assignment must be released into the gradebook; one whose release fails waits, the others go on.
@@ -330,12 +351,17 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
     if not todo:
         return 1
     register_students(root, sorted({s for s, _ in todo}))
-    workers = workers or default_workers()
-    timeout = max(job_timeout(root, a) for a in graded_assignments)
-    print(f"grading {len(todo)} submission(s) ({decided.said()}) with {min(workers, len(todo))} worker(s)"
-          + (f", slice {part[0]}/{part[1]}" if part else ""))
-    failed = partial = with_skipped = 0
-    for result in grade_all(root, todo, workers, timeout):
+    courses = {a: cluster.course_files(root, a, job_timeout(root, a)) for a in graded_assignments}
+    unfit = cluster.check_workers(client, courses[graded_assignments[0]])
+    if unfit:
+        raise SystemExit("error: " + "; ".join(f"the Dask worker {w} cannot grade this course: {why}"
+                                               for w, why in sorted(unfit.items()))
+                         + ". Stop it or set it up; nothing was graded")
+    graders = sum(client.nthreads().values())
+    where = f"on the Dask cluster at {scheduler} ({len(client.nthreads())} worker(s))" if scheduler else "here"
+    print(f"grading {len(todo)} submission(s) ({decided.said()}) with {graders} grader(s) {where}")
+    failed = partial = with_skipped = lost = 0
+    for result in cluster.grade_on_cluster(client, root, todo, courses):
         key = (result.student, result.assignment)
         try:
             status = record(root, result, digests[result.assignment], decided.hashes[key], releases[result.assignment])
@@ -344,11 +370,16 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
                             result.seconds, retry=True)
             status.write(root)
         failed += not status.graded
+        lost += status.reason.startswith("the grading machines were lost")
         partial += bool(status.graded and status.ungraded_parts)
         with_skipped += bool(status.skipped_files)
         print(f"{status.assignment} {status.student}: "
               f"{status.summary() if status.graded else 'NOT GRADED: ' + status.summary()[len('not graded: '):]} "
               f"({status.seconds:.1f} s)")
+    try:  # the grading processes stop; a lost scheduler has nothing left to stop
+        client.run(cluster.close_graders)
+    except Exception:
+        pass
     print(f"{len(todo) - failed} graded, {failed} not graded"
           + (f", {partial} with parts that could not be graded" if partial else "")
           + " (reasons in grading/, grades.csv and their feedback)")
@@ -356,7 +387,10 @@ def autograde(root: Path, names: list[str] | None = None, students: list[str] | 
         print(f"{with_skipped} submission(s) hold notebooks that were not graded (listed above): only the "
               "exercise's own file name is graded; if a student's right copy has another name, rename it in "
               "submitted/ and autograde again")
-    return 1 if unreleased else 0
+    if lost:
+        print(f"the Dask cluster was lost: {lost} submission(s) were not graded; they are graded by the next "
+              "autograde", file=sys.stderr)
+    return 1 if unreleased or lost else 0
 
 
 # ---- feedback --------------------------------------------------------------------------
@@ -486,10 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("autograde", "feedback"):
             sub.add_argument("--student", action="append", help="only these students (repeatable)")
         if name == "autograde":
-            sub.add_argument("--workers", type=int, default=None,
-                             help="submissions graded at once (default: the number of cores + 1)")
-            sub.add_argument("--slice", type=parse_slice, default=None, metavar="K/N",
-                             help="grade only slice K of N of the students (one slice per machine)")
+            where = sub.add_mutually_exclusive_group()
+            where.add_argument("--workers", type=positive, default=None,
+                               help="submissions graded at once on this machine (default: the number of cores + 1)")
+            where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                               help="grade on the workers of the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), "
+                                    "started with `dask scheduler` and `dask worker ADDRESS` (README)")
+            sub.add_argument("--slice", type=retired_slice, default=None, help=argparse.SUPPRESS)
     sub = commands.add_parser("export", help="write the grades CSV (long, or for Canvas or Moodle)")
     sub.add_argument("--to", default=None,
                      help="the file (default: grades.csv, grades-canvas.csv or grades-moodle.csv)")
@@ -527,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         return release(root, args.assignment, args.force)
     if args.command == "autograde":
-        return autograde(root, args.assignment, args.student, args.workers, args.slice, args.force)
+        return autograde(root, args.assignment, args.student, args.workers, args.force, args.scheduler)
     if args.command == "feedback":
         return feedback(root, args.assignment, args.student)
     if args.command == "report":

@@ -34,7 +34,8 @@ WHY = {
 # (the reasons cli.REASONS and cli.autograde write: a worker that died or hung, a result not recorded,
 # a failure nbgrader's log does not explain)
 NOT_THE_STUDENTS = re.compile(
-    r"stopped the grader's own process|recording the result failed|the instructor has the details", re.I)
+    r"stopped the grader's own process|recording the result failed|the instructor has the details"
+    r"|the next autograde grades it|could not be read on the grading machine", re.I)
 
 
 def submission_hash(folder: Path) -> str:

@@ -1,28 +1,30 @@
-"""Autograde several submissions at once: a pool of worker processes, each running nbgrader's API.
+"""One grading process: nbgrader's API kept warm, grading one submission per request.
 
-Each worker is a long-lived Python process that loads the course's nbgrader configuration
+A :class:`Worker` is a long-lived Python process that loads the course's nbgrader configuration
 once and then grades one submission per request with ``NbGraderAPI.autograde`` (nbgrader's
 own code, the same as ``nbgrader autograde --student S``), so a submission costs its
-kernel's time, not a fresh nbgrader start-up. The pool hands out one submission at a time
-to whichever worker is free.
+kernel's time, not a fresh nbgrader start-up. nbcourse/cluster.py runs one per Dask worker
+thread, on a scratch course that holds the one submission it grades.
 
-A worker that dies or hangs (nbgrader itself running out of memory, say) is killed and
-replaced; its submission gets a failed result with the reason, and the rest goes on. The
-gradebook takes concurrent writers: a write that meets SQLite's lock (``database is
-locked``) is retried; PostgreSQL handles concurrent sessions itself.
+A worker that dies or hangs (nbgrader itself running out of memory, say) is killed by its
+owner, and the submission gets a failed result with the reason. It dies with its owner too
+(it watches its parent), so a Dask worker killed mid-task leaves no grader behind writing into
+the gradebook. The gradebook takes concurrent writers: a write that meets SQLite's lock
+(``database is locked``) is retried; PostgreSQL handles concurrent sessions itself.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
 import random
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 # Errors of concurrent writers, worth a retry: SQLite's lock, PostgreSQL's conflicts, and a row another
@@ -50,16 +52,22 @@ def _api(root: str):
     return NbGraderAPI(config=config)
 
 
-def _serve(root: str, connection) -> None:
+def _watch_parent(parent: int) -> None:
+    """End this process (and with it the kernel, started with bwrap's --die-with-parent) once its
+    parent is gone: a lost Dask worker must not leave a grader writing into the gradebook."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _serve(root: str, parent: int, connection) -> None:
     """The worker's loop: receive (assignment, student), autograde it, send back what happened."""
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     os.chdir(root)
     try:
         api, broken = _api(root), ""
     except Exception:  # a broken nbgrader_config.py: say so for every submission, do not just die
         api, broken = None, "the grading worker could not load nbgrader_config.py:\n" + traceback.format_exc()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # nbgrader's console log and the kernels' start-up chatter; the log is captured
-    os.dup2(devnull, 2)
     while True:
         job = connection.recv()
         if job is None:
@@ -80,14 +88,26 @@ def _serve(root: str, connection) -> None:
 
 
 class Worker:
-    """One worker process and the pipe to it."""
+    """One grading process and the socket to it.
 
-    def __init__(self, root: Path):
-        context = multiprocessing.get_context("spawn")
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(str(root), child), daemon=True)
-        self.process.start()
-        child.close()
+    A plain ``python -m nbcourse.workers`` child, not a multiprocessing one: a Dask worker under its
+    nanny is a daemonic process, which multiprocessing forbids to have children.
+    """
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
+        ours, theirs = socket.socketpair()
+        with theirs:
+            # nbgrader's console log and the kernels' start-up chatter go nowhere; the log comes back in answers.
+            # env: the course's settings (NNCOURSE_*, the gradebook's URL), read by nbgrader_config.py
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nbcourse.workers", str(root), str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()], env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.connection = Connection(ours.detach())
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def grade(self, assignment: str, student: str, timeout: float) -> dict | None:
         """What nbgrader said, or None when the worker died or ran past ``timeout`` (it is then killed)."""
@@ -102,7 +122,7 @@ class Worker:
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(5)
         self.connection.close()
 
     def close(self) -> None:
@@ -110,13 +130,15 @@ class Worker:
             self.connection.send(None)
         except (OSError, BrokenPipeError):
             pass
-        self.process.join(10)
-        if self.process.is_alive():
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
             self.kill()
+        self.connection.close()
 
 
 def default_workers() -> int:
-    """One more worker than cores.
+    """One more grader than cores (the local cluster's size).
 
     A submission keeps about 0.8 of a core busy (measured with one worker: the grader waits for
     the kernel, the kernel for the grader, and both for kernel start-up), so one worker per core
@@ -126,50 +148,5 @@ def default_workers() -> int:
     return cores + 1
 
 
-def grade_all(root: Path, jobs: Iterable[tuple[str, str]], workers: int, timeout: float) -> Iterator[Result]:
-    """Autograde each (student, assignment) with ``workers`` processes; yield results as they finish.
-
-    Every job yields exactly one result, whatever happens to the workers.
-    """
-    todo: queue.Queue = queue.Queue()
-    for job in jobs:
-        todo.put(job)
-    done: queue.Queue = queue.Queue()
-    count = todo.qsize()
-
-    def grade(worker: Worker | None, student: str, assignment: str) -> tuple[Worker | None, dict]:
-        try:
-            worker = worker or Worker(root)
-            answer = worker.grade(assignment, student, timeout)
-        except Exception as error:  # the pool itself failed (no memory to start a worker, say)
-            answer = {"success": False, "log": f"the grading worker failed: {error!r}"}
-        if answer is None:
-            answer = {"success": False,
-                      "log": f"the grading worker died or ran longer than {timeout:.0f} s on this submission"}
-        if not answer["success"] and worker is not None and not worker.process.is_alive():
-            worker = None  # started again for the next submission
-        return worker, answer
-
-    def run() -> None:
-        worker = None
-        try:
-            while True:
-                try:
-                    student, assignment = todo.get_nowait()
-                except queue.Empty:
-                    return
-                start = time.perf_counter()
-                worker, answer = grade(worker, student, assignment)
-                done.put(Result(student, assignment, answer["success"], answer["log"],
-                                round(time.perf_counter() - start, 2)))
-        finally:
-            if worker is not None:
-                worker.close()
-
-    threads = [threading.Thread(target=run, daemon=True) for _ in range(max(1, min(workers, count)))]
-    for thread in threads:
-        thread.start()
-    for _ in range(count):
-        yield done.get()
-    for thread in threads:
-        thread.join()
+if __name__ == "__main__":  # python -m nbcourse.workers ROOT FD PARENT: one grading process (Worker starts it)
+    _serve(sys.argv[1], int(sys.argv[3]), Connection(int(sys.argv[2])))

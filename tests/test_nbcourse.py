@@ -249,23 +249,6 @@ def test_hidden_tests_are_stripped_whatever_the_comment_prefix(marker):
     assert "secret" not in stripped and "visible = 1" in stripped and "after = 2" in stripped
 
 
-def test_slices_split_every_class_exactly_once():
-    students = [f"s{n:03d}" for n in range(200)] + ["Ünïcode", "x<script>"]
-    for n in (1, 2, 3, 5):
-        owners = [[k for k in range(1, n + 1) if cli.in_slice(s, (k, n))] for s in students]
-        assert all(len(o) == 1 for o in owners), "each student belongs to exactly one slice"
-        if n > 1:
-            assert len({o[0] for o in owners}) == n, "no slice is empty for a class of 200"
-
-
-@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0"])
-def test_a_bad_slice_is_refused_with_its_form(text):
-    import argparse
-
-    with pytest.raises(argparse.ArgumentTypeError, match="K/N"):
-        cli.parse_slice(text)
-
-
 def test_huge_outputs_are_cut_to_the_limit():
     cell = {"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": "x" * 1_000_000},
