@@ -256,9 +256,10 @@ def connect(scheduler: str | None, workers: int) -> Iterator:
 
     from distributed import Client, LocalCluster
 
-    if scheduler is None:
-        with LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    if scheduler is None:  # (Dask's scratch space in a folder of its own, removed afterwards)
+        with tempfile.TemporaryDirectory(prefix="nbcourse-dask-") as scratch, \
+                LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None,
+                             silence_logs=logging.ERROR, local_directory=scratch) as cluster, Client(cluster) as client:
             yield client
         return
     try:
