@@ -2,8 +2,8 @@
 
 Each submission is one task, :func:`grade_submission`. The coordinating machine (the one running
 ``nbcourse autograde``) holds the course directory and the gradebook; a task receives what its
-submission needs, as plain data: the submitted files, and once per worker the assignment's
-grading files (nbgrader_config.py, schedule.toml, the hidden tests, the course secret, the
+submission needs, as plain data: the submitted files and the assignment's grading files
+(nbgrader_config.py, schedule.toml, the hidden tests, the course secret, the
 source's data files) with the course's settings. The worker lays them out as a scratch course,
 grades it there with nbgrader in its own sandbox and the trusted grader (nbcourse/workers.py),
 and returns the autograded folder; nbgrader writes the gradebook rows itself, into the course's
@@ -293,7 +293,6 @@ def grade_on_cluster(client, root: Path, jobs: list[tuple[str, str]], courses: d
     time (a class's files are not all held in memory at once)."""
     from distributed import as_completed
 
-    shared = {a: client.scatter(course, broadcast=False, hash=False) for a, course in courses.items()}
     queue = list(reversed(jobs))
     pending: dict = {}
     started: dict = {}
@@ -309,7 +308,9 @@ def grade_on_cluster(client, root: Path, jobs: list[tuple[str, str]], courses: d
                 unreadable.append(Result(student, assignment, False, f"the submission could not be read: {error}", 0.0))
                 queue.pop()
                 continue
-            future = client.submit(grade_submission, shared[assignment], submission, pure=False,
+            # The assignment's files travel with each task (tens of kilobytes), not scattered once: data scattered
+            # to a worker that is then lost is gone, and every task needing it would wait for ever.
+            future = client.submit(grade_submission, courses[assignment], submission, pure=False,
                                    key=f"grade-{assignment}-{student}-{time.monotonic_ns()}")
             pending[future] = queue.pop()
             started[future] = time.perf_counter()

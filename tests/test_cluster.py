@@ -72,23 +72,41 @@ def test_a_class_graded_on_two_dask_workers_survives_losing_one(postgres_server,
         time.sleep(1.0)
         assert dask_cluster.graders_in(running.folders[0]), "worker 0 must be grading when it is killed"
         running.kill_worker(0)
-        output, _ = grading.communicate(timeout=600)
+        try:
+            output, _ = grading.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            grading.kill()
+            output = grading.communicate()[0]
+            raise AssertionError(f"grading did not end:\n{output[-3000:]}\n{diagnosis(course, running)}") from None
         deadline = time.monotonic() + 15
         while dask_cluster.graders_in(running.folders[0]) and time.monotonic() < deadline:
             time.sleep(0.2)
         left = dask_cluster.graders_in(running.folders[0])
         assert not left, f"the killed worker's grader outlived it: {[p.cmdline() for p in left]}"
-    assert grading.returncode == 0, output
+    assert grading.returncode == 0, output + diagnosis(course, running)
     assert f"on the Dask cluster at {running.address} (2 worker(s))" in output
     for student in expected:  # each submission reported once, graded on the worker left
         assert sum(line.startswith(f"{ASSIGNMENT} {student}: ") for line in output.splitlines()) == 1, output
-    assert scores(course, {"NNCOURSE_DB_URL": url}) == local, output
+    assert scores(course, {"NNCOURSE_DB_URL": url}) == local, output + diagnosis(course, running)
     from nbgrader.api import Gradebook
 
     with Gradebook(url, course_id="") as gradebook:
         graded = [s.student_id for s in gradebook.find_assignment(ASSIGNMENT).submissions]
     assert sorted(graded) == sorted(set(graded)) and set(graded) <= set(expected)
     assert not list(tmp_path.glob("dask/worker1/nbcourse-grader-*")), "the graders' scratch courses are removed"
+
+
+def diagnosis(course, running) -> str:
+    """What the graders and Dask said: for a failure on CI, where the scratch folders are gone."""
+    import json
+
+    said = []
+    for path in sorted(course.glob("grading/*/*.json")):
+        status = json.loads(path.read_text())
+        said.append(f"{path.name}: {status['reason']} ({status['seconds']} s)\n{status['log'][-1500:]}")
+    for path in sorted((running.folders[0].parent / "logs").glob("*.log")):
+        said.append(f"{path.name}:\n{path.read_text()[-3000:]}")
+    return "\n".join(said)
 
 
 @pytest.fixture(scope="module")
