@@ -20,7 +20,7 @@ def as_float_array(value, name: str, dtype=None) -> np.ndarray:
     ):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
     if dtype is not None:
-        return array.astype(dtype, copy=False)
+        return np.asarray(array, dtype=dtype)
     if array.dtype not in FLOAT_DTYPES:
         array = array.astype(np.float64)
     return array

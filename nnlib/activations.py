@@ -42,7 +42,7 @@ def sigmoid(z) -> Array:
     z = _float(z)
     # e^-|z| never overflows; sigma(z) = 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # float32 stays float32: e has z's type
 
 
 def sigmoid_derivative(z) -> Array:
@@ -65,7 +65,7 @@ def tanh_derivative(z) -> Array:
 def relu(z) -> Array:
     """relu(z) = max(0, z)."""
     z = _float(z)
-    return np.maximum(z, 0.0, dtype=z.dtype)
+    return np.maximum(z, 0.0)  # a Python float keeps float32 float32
 
 
 def relu_derivative(z) -> Array:
@@ -79,26 +79,26 @@ def leaky_relu(z, alpha: float = 0.2) -> Array:
     functions ``keras.activations.leaky_relu`` and ``tf.nn.leaky_relu``; the ``keras.layers.LeakyReLU``
     layer defaults to 0.3)."""
     z = _float(z)
-    return np.where(z >= 0, z, alpha * z).astype(z.dtype, copy=False)
+    return np.asarray(np.where(z >= 0, z, alpha * z), dtype=z.dtype)
 
 
 def leaky_relu_derivative(z, alpha: float = 0.2) -> Array:
     """leaky_relu'(z) = 1 for z > 0, alpha for z <= 0 (TensorFlow's choice at z = 0)."""
     z = _float(z)
-    return np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
+    return np.asarray(np.where(z > 0, 1.0, alpha), dtype=z.dtype)
 
 
 def elu(z, alpha: float = 1.0) -> Array:
     """elu(z) = z for z > 0, alpha (e^z - 1) for z <= 0."""
     z = _float(z)
     # expm1 of min(z, 0): never overflows, and exact near 0.
-    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0))).astype(z.dtype, copy=False)
+    return np.asarray(np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0))), dtype=z.dtype)
 
 
 def elu_derivative(z, alpha: float = 1.0) -> Array:
     """elu'(z) = 1 for z > 0, alpha e^z for z <= 0."""
     z = _float(z)
-    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0))).astype(z.dtype, copy=False)
+    return np.asarray(np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0))), dtype=z.dtype)
 
 
 def softplus(z) -> Array:
@@ -194,6 +194,7 @@ def erfc(x) -> Array:
 
 
 _SQRT_HALF = math.sqrt(0.5)  # 1 / sqrt(2)
+_PDF_CAP = 40.0  # φ(40) = 0 in float64: capping |z| there changes no value of normal_pdf
 
 
 def normal_cdf(z) -> Array:
@@ -206,7 +207,7 @@ def normal_cdf(z) -> Array:
 
 def normal_pdf(z) -> Array:
     """φ(z) = Φ'(z) = e^{-z^2 / 2} / sqrt(2 pi) = e^{-w^2} / (sqrt(2) sqrt(pi)) with w = z / sqrt(2), in float64."""
-    w = np.minimum(np.abs(np.asarray(z, dtype=np.float64)), 40.0) * _SQRT_HALF  # φ(40) = 0 in float64
+    w = np.minimum(np.abs(np.asarray(z, dtype=np.float64)), _PDF_CAP) * _SQRT_HALF
     return _SQRT_HALF * np.exp(-w * w) / math.sqrt(math.pi)
 
 
@@ -218,6 +219,7 @@ _GELU_FLOOR = -40.0
 _SILU_FLOOR = -800.0
 _GELU_TANH_CUBIC = 0.044715
 _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+_GELU_TANH_CLIP = 50.0  # beyond it sigma(2u) is exactly 0 or 1 (see _gelu_tanh_argument)
 
 
 def _gelu_tanh_argument(z: Array) -> tuple[Array, Array, Array]:
@@ -226,7 +228,7 @@ def _gelu_tanh_argument(z: Array) -> tuple[Array, Array, Array]:
     Beyond |z| = 50, sigma(2u) is exactly 0 or 1 in float32 and float64, so clipping changes no
     value, and z^3 cannot overflow.
     """
-    zc = np.clip(z, -50.0, 50.0)
+    zc = np.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
     u = _GELU_TANH_SCALE * (zc + _GELU_TANH_CUBIC * zc**3)
     du = _GELU_TANH_SCALE * (1.0 + 3.0 * _GELU_TANH_CUBIC * zc * zc)
     return zc, u, du
@@ -247,8 +249,8 @@ def gelu(z, approximate: bool = False) -> Array:
     z = _float(z)
     if approximate:
         _, u, _ = _gelu_tanh_argument(z)
-        return np.maximum(z, -50.0) * sigmoid(2.0 * u)  # sigma(2u) = 0 below -50: no -inf * 0
-    return (np.maximum(z, _GELU_FLOOR) * normal_cdf(z)).astype(z.dtype, copy=False)
+        return np.maximum(z, -_GELU_TANH_CLIP) * sigmoid(2.0 * u)  # sigma(2u) = 0 below -50: no -inf * 0
+    return np.asarray(np.maximum(z, _GELU_FLOOR) * normal_cdf(z), dtype=z.dtype)
 
 
 def gelu_derivative(z, approximate: bool = False) -> Array:
@@ -263,7 +265,7 @@ def gelu_derivative(z, approximate: bool = False) -> Array:
         s = sigmoid(2.0 * u)
         return s + 2.0 * zc * s * sigmoid(-2.0 * u) * du
     z64 = np.clip(z, _GELU_FLOOR, -_GELU_FLOOR).astype(np.float64)  # z φ(z) = 0 beyond |z| = 40
-    return (normal_cdf(z) + z64 * normal_pdf(z64)).astype(z.dtype, copy=False)
+    return np.asarray(normal_cdf(z) + z64 * normal_pdf(z64), dtype=z.dtype)
 
 
 def silu(z) -> Array:

@@ -35,7 +35,7 @@ class Layer:
         self.input_dim: int | None = None
         self.built = False
 
-    def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:
+    def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:  # pragma: no mutate
         self.input_dim = input_dim
         self.built = True
 
@@ -48,10 +48,10 @@ class Layer:
     def output_dim(self) -> int:
         raise NotImplementedError
 
-    def forward(self, x: Array, training: bool = False) -> Array:
+    def forward(self, x: Array, training: bool = False) -> Array:  # pragma: no mutate (default unused here)
         raise NotImplementedError
 
-    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
+    def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:  # pragma: no mutate (ditto)
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False) -> Array:
@@ -82,7 +82,7 @@ class Layer:
             raise ValueError(
                 f"layer {self.name!r} has {len(self.weights)} weight arrays, got {len(weights)}"
             )
-        for index, (param, value) in enumerate(zip(self.weights, weights, strict=True)):
+        for index, (param, value) in enumerate(zip(self.weights, weights, strict=True)):  # pragma: no mutate
             value = as_float_array(value, f"weights[{index}]")
             if value.shape != param.shape:
                 raise ValueError(
@@ -154,7 +154,7 @@ class Dense(Layer):
                 f"layer {self.name!r} was declared with input_dim={self.declared_input_dim} "
                 f"but receives {input_dim} features"
             )
-        super().build(input_dim, rng, dtype)
+        super().build(input_dim, rng, dtype)  # pragma: no mutate (Layer.build uses input_dim only)
         self.W = self.kernel_initializer((input_dim, self.units), dtype, rng)
         self.params = [self.W]
         if self.use_bias:
@@ -166,7 +166,7 @@ class Dense(Layer):
     def output_dim(self) -> int:
         return self.units
 
-    def forward(self, x: Array, training: bool = False) -> Array:
+    def forward(self, x: Array, training: bool = False) -> Array:  # pragma: no mutate (training: unused by Dense)
         self._check_input(x)
         self.x = x
         self.z = x @ self.W + self.b if self.use_bias else x @ self.W
@@ -225,8 +225,8 @@ class Dropout(Layer):
         self.seed = seed
         self.rng = None if seed is None else rng_from(seed)
 
-    def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:
-        super().build(input_dim, rng, dtype)
+    def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:  # pragma: no mutate
+        super().build(input_dim, rng, dtype)  # pragma: no mutate (Layer.build uses input_dim only)
         self.rng = self.rng or rng
 
     @property
@@ -277,7 +277,7 @@ class BatchNormalization(Layer):
         self.momentum, self.epsilon = float(momentum), float(epsilon)
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:
-        super().build(input_dim, rng, dtype)
+        super().build(input_dim, rng, dtype)  # pragma: no mutate (Layer.build uses input_dim only)
         self.gamma, self.beta = np.ones(input_dim, dtype), np.zeros(input_dim, dtype)
         self.moving_mean, self.moving_variance = np.zeros(input_dim, dtype), np.ones(input_dim, dtype)
         self.params = [self.gamma, self.beta]
@@ -340,7 +340,7 @@ class Maxout(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype="float64") -> None:
-        super().build(input_dim, rng, dtype)
+        super().build(input_dim, rng, dtype)  # pragma: no mutate (Layer.build uses input_dim only)
         kernel = self.kernel_initializer((input_dim, self.units * self.pieces), dtype, rng)
         self.W = kernel.reshape(input_dim, self.units, self.pieces)
         self.b = np.zeros((self.units, self.pieces), dtype)
@@ -351,22 +351,22 @@ class Maxout(Layer):
     def output_dim(self) -> int:
         return self.units
 
-    def forward(self, x: Array, training: bool = False) -> Array:
+    def forward(self, x: Array, training: bool = False) -> Array:  # pragma: no mutate (training: unused by Maxout)
         self._check_input(x)
-        z = np.einsum("nd,dup->nup", x, self.W) + self.b
+        z = np.einsum("nd,dup->nup", x, self.W) + self.b  # pragma: no mutate (upper-case subscripts: same)
         self.x = x
         self.winner = np.argmax(z, axis=2)[..., None]  # (n, units, 1)
-        return np.take_along_axis(z, self.winner, axis=2)[..., 0]
+        return np.take_along_axis(z, self.winner, axis=2)[..., 0]  # pragma: no mutate (axis=-1, NumPy's default, is 2)
 
     def backward(self, grad: Array, input_gradient: bool = True) -> Array | None:
         dZ = np.zeros((*grad.shape, self.pieces), dtype=grad.dtype)  # only the winning piece gets g
         np.put_along_axis(dZ, self.winner, grad[..., None], axis=2)
-        dW = np.einsum("nd,nup->dup", self.x, dZ)
+        dW = np.einsum("nd,nup->dup", self.x, dZ)  # pragma: no mutate (upper-case subscripts: same)
         db = dZ.sum(axis=0)
         self.grads = [dW, db]
         if not input_gradient:
             return None
-        dx = np.einsum("nup,dup->nd", dZ, self.W)
+        dx = np.einsum("nup,dup->nd", dZ, self.W)  # pragma: no mutate (upper-case subscripts: same)
         return dx
 
 
@@ -384,7 +384,7 @@ class Activation(Layer):
     def output_dim(self) -> int:
         return self.input_dim
 
-    def forward(self, x: Array, training: bool = False) -> Array:
+    def forward(self, x: Array, training: bool = False) -> Array:  # pragma: no mutate (training: unused)
         self._check_input(x)
         self.z, self.a = x, self.activation(x)
         return self.a

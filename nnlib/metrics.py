@@ -80,7 +80,8 @@ def r2_score(y_true: Array, y_pred: Array) -> float:
     ss_res = np.sum((y_true - y_pred) ** 2, axis=0)
     constant = np.all(y_true == y_true[0], axis=0)  # SS_tot exactly 0, whatever the mean rounds to
     ss_tot = np.where(constant, 0.0, np.sum((y_true - np.mean(y_true, axis=0)) ** 2, axis=0))
-    fraction = np.divide(ss_res, ss_tot, out=np.full_like(ss_res, np.nan), where=ss_tot > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # where SS_tot = 0 the ratio is not used
+        fraction = ss_res / ss_tot
     scores = np.where(ss_tot > 0, 1.0 - fraction, np.where(ss_res > 0, 0.0, np.nan))
     return float(np.mean(scores))
 

@@ -30,6 +30,7 @@ from nnlib.layers import Input, Layer
 
 Array = np.ndarray
 DTYPES = (np.float32, np.float64)
+FLOAT64 = np.dtype(np.float64)  # the float type of a model built without data
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -90,7 +91,7 @@ class Sequential:
         As in Keras the shape includes the batch size (None: any); an int d is read as
         (None, d). A build that fails leaves the model as it was, weights and seed included.
         """
-        self._build(_features(input_shape), np.dtype(np.float64) if self.dtype is None else self.dtype)
+        self._build(_features(input_shape), FLOAT64 if self.dtype is None else self.dtype)
 
     def _build(self, input_dim: int, dtype: np.dtype) -> None:
         if not self.layers:
@@ -299,7 +300,7 @@ class Sequential:
                 f"{x_name} and {y_name} must have the same number of samples, got {len(x)} and {len(y)}"
             )
         if not self.loss.sparse:
-            y = check_finite(y.astype(self.dtype, copy=False), y_name)
+            y = check_finite(np.asarray(y, dtype=self.dtype), y_name)
         return x, y
 
     def _scores(self, y: Array, output: Array, loss: float) -> dict[str, float]:
@@ -379,7 +380,7 @@ class Sequential:
         return x, y, None
 
     def _evaluate(self, x: Array, y: Array) -> dict[str, float]:
-        output = self.forward(x, training=False)
+        output = self.forward(x)  # inference: training=False, forward's default
         return self._scores(y, output, self.compute_loss(y, output))
 
     def evaluate(self, x, y, verbose: int = 0) -> float | list[float]:
@@ -391,26 +392,27 @@ class Sequential:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in scores.items()))
         return scores["loss"] if len(scores) == 1 else list(scores.values())
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> Array:
+    # verbose is accepted, as in Keras, and unused: no mutant of its default can change anything
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> Array:  # pragma: no mutate
         """The model's outputs for x of shape (n, d_in): shape (n, d_out)."""
         x = self._prepare_x(x)
         if batch_size is None:
-            return self.forward(x, training=False)
-        return np.concatenate([self.forward(x[i], training=False)
+            return self.forward(x)  # inference: training=False, forward's default
+        return np.concatenate([self.forward(x[i])
                                for i in batch_indices(len(x), batch_size, shuffle=False)])
 
 
 def _features(input_shape) -> int:
     """The number of features d in a Keras input shape (None, d), or in an int d."""
     shape = (None, input_shape) if isinstance(input_shape, (int, np.integer)) else input_shape
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2 or isinstance(shape[-1], bool)
-            or not isinstance(shape[-1], (int, np.integer)) or shape[-1] < 1
+    if (not isinstance(shape, (tuple, list)) or len(shape) != 2 or isinstance(shape[1], bool)
+            or not isinstance(shape[1], (int, np.integer)) or shape[1] < 1
             or not (shape[0] is None or isinstance(shape[0], (int, np.integer)))):
         raise ValueError(
             f"input_shape must be (batch_size, n_features) with batch_size None or an int, such as "
             f"(None, 2), or the number of features; got {input_shape!r}"
         )
-    return int(shape[-1])
+    return int(shape[1])
 
 
 class _CallbackList:

@@ -198,7 +198,7 @@ class Optimizer:
     def decay_weights(self, params: list[Array], lr: float) -> None:
         """Decoupled weight decay, in place: w <- w - lr wd w = (1 - lr wd) w."""
         factor = 1.0 - lr * self.weight_decay
-        for param, decays in zip(params, self._decays, strict=True):
+        for param, decays in zip(params, self._decays, strict=True):  # pragma: no mutate (built for these params)
             if decays:
                 param *= factor
 
@@ -242,10 +242,10 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__} keeps the state {sorted(self.state_names)}, got {sorted(state)}")
         for name, arrays in state.items():
             live = getattr(self, name)
-            if len(arrays) != len(live) or any(np.shape(a) != b.shape for a, b in zip(arrays, live, strict=False)):
+            if [np.shape(a) for a in arrays] != [b.shape for b in live]:
                 raise ValueError(f"{name}: got arrays of shapes {[np.shape(a) for a in arrays]}, "
                                  f"expected {[b.shape for b in live]}")
-            for target, source in zip(live, arrays, strict=True):
+            for target, source in zip(live, arrays, strict=True):  # pragma: no mutate (lengths checked above)
                 target[...] = source
 
     def get_config(self) -> dict:

@@ -82,7 +82,7 @@ def contour_with_trajectories(ax: Axes, f: Callable[[Array, Array], Array], traj
             raise ValueError(f"trajectory {label!r} must have shape (steps + 1, 2), got {path.shape}")
         ax.plot(path[:, 0], path[:, 1], marker="o", markersize=2.5, linewidth=1.2, label=label)
     if minimum is not None:
-        ax.scatter([minimum[0]], [minimum[1]], marker="*", s=120, color="black", zorder=3)
+        ax.scatter([minimum[0]], [minimum[1]], marker="*", s=120, color="k", zorder=3)
     ax.set(xlim=xlim, ylim=ylim, xlabel="$w_1$", ylabel="$w_2$")
     if trajectories:
         ax.legend()

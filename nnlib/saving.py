@@ -125,7 +125,7 @@ def activation_config(activation: activations.Activation) -> str | dict:
     for name, known in activations.ACTIVATIONS.items():
         if activation is known:
             return name
-    if activation is getattr(activations, "GELU_TANH", None):
+    if activation is activations.GELU_TANH:
         return {"name": "gelu", "approximate": True}
     match = re.fullmatch(r"(leaky_relu|elu)\(alpha=(.+)\)", activation.name)
     if match is None:
@@ -150,7 +150,7 @@ def _activation_from_config(config, where: str) -> activations.Activation:
         raise ValueError(f"{where}: {error}") from None
 
 
-def _encode(key: str, value, what: str):
+def _encode(value, what: str):
     if isinstance(value, activations.Activation):
         return activation_config(value)
     if isinstance(value, initializers.Initializer):
@@ -182,8 +182,8 @@ def layer_config(layer: layers.Layer) -> dict:
         attribute = ATTRIBUTE_OF.get(arg, arg)
         if not hasattr(layer, attribute):
             raise ValueError(f"cannot save {name} {layer.name!r}: it has no attribute {attribute!r} for {arg!r}")
-        config[arg] = _encode(arg, getattr(layer, attribute), f"{name}.{arg}")
-    config["trainable"] = bool(getattr(layer, "trainable", True))
+        config[arg] = _encode(getattr(layer, attribute), f"{name}.{arg}")
+    config["trainable"] = bool(layer.trainable)
     return {"class_name": name, "config": config}
 
 
@@ -273,7 +273,7 @@ def _compile_section(model) -> tuple[dict | None, dict[str, Array]]:
         if [a.shape for a in arrays] != [w.shape for w in weights]:
             raise ValueError(f"cannot save the optimizer's state {name!r}: its shapes {[a.shape for a in arrays]} "
                              f"are not those of the model's trainable weights {[w.shape for w in weights]}")
-    excluded = [k for k, w in enumerate(weights) if any(w is e for e in getattr(optimizer, "_excluded", []))]
+    excluded = [k for k, w in enumerate(weights) if any(w is e for e in optimizer._excluded)]
     section = {"loss": loss.name, "metrics": list(model.metrics), "optimizer": optimizers.serialize(optimizer),
                "iterations": int(optimizer.iterations), "state": {name: len(a) for name, a in state.items()},
                "no_weight_decay": excluded}
@@ -286,7 +286,7 @@ def _write(path, document: dict, arrays: dict[str, Array]) -> None:
         text = json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"cannot save the model: its description is not plain JSON ({error})") from None
-    payload = {CONFIG_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
+    payload = {CONFIG_KEY: np.frombuffer(text.encode(), dtype=np.uint8), **arrays}  # str.encode: UTF-8
     # Through an open file, so that NumPy writes to exactly this path (with a name it would add ".npz").
     with open(os.fspath(path), "wb") as file:
         np.savez(file, **payload)
@@ -311,7 +311,7 @@ class _Archive:
     def __init__(self, path, formats: tuple[str, ...]):
         self.path = os.fspath(path)
         try:
-            self.npz = np.load(self.path, allow_pickle=False)
+            self.npz = np.load(self.path, allow_pickle=False)  # pragma: no mutate (False is also NumPy's default)
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             raise
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
@@ -352,7 +352,7 @@ class _Archive:
             raise ValueError(f"{self.path}: {CONFIG_KEY!r} must be UTF-8 bytes (a 1-D uint8 array), "
                              f"got {raw.dtype} of shape {raw.shape}")
         try:
-            document = json.loads(raw.tobytes().decode("utf-8"))
+            document = json.loads(raw.tobytes().decode())  # bytes.decode: UTF-8
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError(f"{self.path}: the description {CONFIG_KEY!r} is not valid JSON: {error}") from None
         if not isinstance(document, dict):
@@ -440,7 +440,7 @@ def load_model(path, compile: bool = True):
             raise ValueError(f"{archive.path}: the layers do not fit together: {error}") from None
         if model.built and model.input_dim != input_dim:
             raise ValueError(f"{archive.path}: input_dim is {input_dim} but the input shape says {model.input_dim}")
-        for i, (layer, entry) in enumerate(zip(model.layers, entries, strict=True)):
+        for i, (layer, entry) in enumerate(zip(model.layers, entries, strict=True)):  # pragma: no mutate
             if layer.built:
                 layer.set_weights(archive.layer_weights(i, layer, entry))
             elif entry.get("weight_shapes"):
@@ -460,7 +460,8 @@ def _restore_generators(model, archive: _Archive) -> None:
             if getattr(layer, "rng", None) is model.rng:
                 layer.rng = rng
         model.rng = rng
-    for i, (layer, entry) in enumerate(zip(model.layers, archive.document["layers"], strict=True)):
+    entries = archive.document["layers"]  # one a layer: the model was made from them
+    for i, (layer, entry) in enumerate(zip(model.layers, entries, strict=True)):  # pragma: no mutate
         if entry.get("rng_state") is not None:
             if not hasattr(layer, "rng"):
                 raise ValueError(f"{archive.path}: layers[{i}] has an rng_state but a {entry['class_name']} draws "
@@ -532,7 +533,7 @@ def load_weights(model, path) -> None:
             raise ValueError(f"{archive.path} holds no weights: its model was saved before it was built")
         if not model.built:
             model.build((None, input_dim))
-        weights = [archive.layer_weights(i, layer, entry)
-                   for i, (layer, entry) in enumerate(zip(model.layers, entries, strict=True))]
-    for layer, arrays in zip(model.layers, weights, strict=True):
+        pairs = zip(model.layers, entries, strict=True)  # pragma: no mutate (as many: the classes matched)
+        weights = [archive.layer_weights(i, layer, entry) for i, (layer, entry) in enumerate(pairs)]
+    for layer, arrays in zip(model.layers, weights, strict=True):  # pragma: no mutate (one list a layer)
         layer.set_weights(arrays)

@@ -279,6 +279,40 @@ def test_get_and_parameters():
     np.testing.assert_allclose(elu(np.array([-1.0])), [0.5 * (math.exp(-1) - 1)])
 
 
+@pytest.mark.parametrize(("name", "alpha", "default"), [("leaky_relu", 0.1, 0.2), ("elu", 0.5, 1.0)])
+def test_alpha_reaches_the_derivative_and_the_name(name, alpha, default):
+    """The derivative (and so backpropagation) uses the chosen alpha, not the default one."""
+    activation = activations.get(name, alpha=alpha)
+    assert activation.name == f"{name}(alpha={alpha})"
+    z = np.array([-2.0, -0.5, 0.5, 2.0])
+    numeric = np.array([(activation(np.array([v + 1e-6])) - activation(np.array([v - 1e-6])))[0] / 2e-6 for v in z])
+    np.testing.assert_allclose(activation.derivative(z), numeric, rtol=1e-8)
+    np.testing.assert_allclose(activation.backward(z, activation(z), np.ones(4)), numeric, rtol=1e-8)
+    assert activation.derivative(np.array([-1e-3]))[0] != activations.get(name).derivative(np.array([-1e-3]))[0]
+
+
+def test_float32_in_float32_out_computed_in_float64_where_promised():
+    z = np.linspace(-6.0, 6.0, 101).astype(np.float32)
+    for name in ("leaky_relu", "elu"):  # even with a NumPy float64 alpha
+        activation = activations.get(name, alpha=np.float64(0.1))
+        assert activation(z).dtype == activation.derivative(z).dtype == np.float32
+    assert activations.relu_derivative(z).dtype == np.float32
+    assert activations.softmax_derivative(z.reshape(1, -1)).dtype == np.float32
+    # The normal CDF and density are float64 whatever the input: no float32 rounding of z / sqrt(2).
+    np.testing.assert_array_equal(activations.normal_cdf(z), activations.normal_cdf(z.astype(np.float64)))
+    np.testing.assert_array_equal(activations.normal_pdf(z), activations.normal_pdf(z.astype(np.float64)))
+
+
+def test_softmax_jacobian_and_backward_of_one_sample(rng):
+    """A single vector (k,) works like a batch of one: Jacobian (k, k), backward (k,)."""
+    z, grad = rng.normal(size=4), rng.normal(size=4)
+    jacobian = activations.softmax_derivative(z)
+    assert jacobian.shape == (4, 4)
+    np.testing.assert_allclose(jacobian, activations.softmax_derivative(z[None, :])[0], rtol=1e-15)
+    s = activations.softmax(z[None, :])[0]
+    np.testing.assert_allclose(activations.softmax_backward(s, grad), jacobian.T @ grad, rtol=1e-12)
+
+
 def test_unknown_activation_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown activation 'rellu'.*relu.*sigmoid"):
         activations.get("rellu")

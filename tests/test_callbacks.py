@@ -94,6 +94,56 @@ def test_mode_min_and_max_can_be_forced():
     assert callbacks.ModelCheckpoint("f.npz", monitor="val_accuracy", mode="min").mode == "min"
 
 
+
+def test_a_monitor_callback_of_ones_own_watches_the_validation_loss_by_default():
+    class Watch(callbacks.MonitorCallback):
+        pass
+
+    watch = Watch()
+    assert (watch.monitor, watch.mode, watch.min_delta) == ("val_loss", "min", 0.0)
+    assert Watch(monitor="val_accuracy").mode == "max"
+    assert watch._is_improvement(0.5, None) and watch._is_improvement(0.5, 0.6) and not watch._is_improvement(0.6, 0.6)
+
+
+def test_a_monitored_value_missing_from_the_logs_is_named():
+    stopper = callbacks.EarlyStopping()
+    stopper.set_model(FakeModel())
+    stopper.on_train_begin()
+    with pytest.raises(ValueError, match="^EarlyStopping monitors 'val_loss', which is not in the logs; "
+                                         "available: loss, mae$"):
+        stopper.on_epoch_end(0, {"loss": 1.0, "mae": 0.5})
+    with pytest.raises(ValueError, match="^EarlyStopping monitors 'val_loss', which is not in the logs; "
+                                         "available: nothing$"):
+        stopper.on_epoch_end(0, None)
+
+
+def test_a_value_fit_does_not_compute_is_named_before_training():
+    x, y = regression()
+    with pytest.raises(ValueError, match=r"^ReduceLROnPlateau monitors 'accuracy', which fit does not compute; "
+                                         r"available: loss, mae$"):  # no validation hint: not a val_ name
+        small_model().fit(x, y, verbose=0, callbacks=[callbacks.ReduceLROnPlateau(monitor="accuracy")])
+    with pytest.raises(ValueError, match=r"^EarlyStopping monitors 'val_loss', which fit does not compute "
+                                         r"\(validation metrics need validation_data or validation_split\); "
+                                         r"available: loss, mae$"):
+        small_model().fit(x, y, verbose=0, callbacks=[callbacks.EarlyStopping()])
+
+
+def test_defaults_are_keras_s():
+    stopper = callbacks.EarlyStopping()
+    assert (stopper.monitor, stopper.min_delta, stopper.patience, stopper.mode, stopper.restore_best_weights,
+            stopper.verbose) == ("val_loss", 0.0, 0, "min", False, 0)
+    reducer = callbacks.ReduceLROnPlateau()
+    assert (reducer.monitor, reducer.factor, reducer.patience, reducer.verbose, reducer.mode, reducer.min_delta,
+            reducer.cooldown, reducer.min_lr) == ("val_loss", 0.1, 10, 0, "min", 1e-4, 0, 0.0)
+    assert (reducer.best, reducer.wait) == (None, 0) and not reducer.in_cooldown()
+    checkpoint = callbacks.ModelCheckpoint("m.npz")
+    assert (checkpoint.monitor, checkpoint.verbose, checkpoint.save_best_only, checkpoint.save_weights_only,
+            checkpoint.mode, checkpoint.best) == ("val_loss", 0, False, False, "min", None)
+    assert callbacks.LearningRateScheduler(lambda epoch: 0.1).verbose == 0
+    assert callbacks.ProgbarLogger().verbose == 1
+    logger = callbacks.CSVLogger("log.csv")
+    assert (logger.separator, logger.append, logger.keys) == (",", False, None)
+
 # ---- ReduceLROnPlateau --------------------------------------------------------------------
 
 def test_reduce_lr_on_plateau_patience_cooldown_and_min_lr():
@@ -111,6 +161,18 @@ def test_reduce_lr_starts_afresh_each_fit():
     assert model.optimizer.learning_rate == 0.5
     drive(reducer, [3.0], model=model)  # a new fit: 3.0 is its first value, so its best
     assert reducer.best == 3.0 and model.optimizer.learning_rate == 0.5
+
+
+
+def test_reduce_lr_a_new_fit_starts_without_wait_or_cooldown(capsys):
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=2, cooldown=3, min_delta=0.0, verbose=1)
+    model, _ = drive(reducer, [1.0, 2.0, 2.0])
+    assert reducer.in_cooldown() and model.optimizer.learning_rate == 0.5
+    assert capsys.readouterr().out == "Epoch 3: ReduceLROnPlateau reducing learning rate to 0.5.\n"
+    drive(reducer, [2.0, 2.0], model=model)
+    assert reducer.wait == 1 and not reducer.in_cooldown()
+    reducer.on_train_begin()  # the next fit
+    assert (reducer.best, reducer.wait, reducer.cooldown_counter) == (None, 0, 0)
 
 
 def test_reduce_lr_through_fit_changes_the_optimizer_and_logs_the_rate(tmp_path):
@@ -156,6 +218,12 @@ def test_scheduler_accepts_a_function_of_the_epoch_alone(capsys):
     assert "Epoch 3: LearningRateScheduler setting learning rate to 0.30000000000000004." in capsys.readouterr().out
 
 
+def test_scheduler_calls_a_function_without_a_signature_with_the_epoch_and_the_rate():
+    """max has no signature to inspect: it is called as documented, max(epoch, lr)."""
+    _, logs = drive(callbacks.LearningRateScheduler(max), [1.0] * 3)
+    assert [entry["learning_rate"] for entry in logs] == [1.0, 1.0, 2.0]
+
+
 @pytest.mark.parametrize("bad", ["0.1", None, -0.1, math.nan, math.inf])
 def test_scheduler_refuses_a_schedule_that_returns_no_rate(bad):
     with pytest.raises(ValueError, match=r"schedule\(0, lr\) must return a finite number >= 0"):
@@ -181,16 +249,24 @@ def test_scheduler_through_fit_a_zero_rate_freezes_the_weights():
 def test_rate_callbacks_refuse_an_optimizer_with_a_schedule(callback):
     x, y = regression()
     model = small_model(optimizers.SGD(schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)))
-    with pytest.raises(ValueError, match="follows the schedule ExponentialDecay.*not both"):
+    name = type(callback).__name__
+    with pytest.raises(ValueError, match=rf"^{name} sets the optimizer's learning rate, but this optimizer follows "
+                                         rf"the schedule ExponentialDecay.*: use a schedule or {name}, not both "
+                                         r"\(make the optimizer with a float learning_rate\)$"):
         model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
     assert model.optimizer.iterations == 0
 
 
-def test_rate_callbacks_need_a_compiled_model():
-    callback = callbacks.LearningRateScheduler(lambda epoch, lr: lr)
-    callback.set_model(Sequential([layers.Dense(1)]))
-    with pytest.raises(ValueError, match="compile the model first"):
-        callback.on_train_begin()
+@pytest.mark.parametrize("callback", [
+    callbacks.LearningRateScheduler(lambda epoch, lr: lr),
+    callbacks.ReduceLROnPlateau(monitor="loss"),
+])
+def test_rate_callbacks_need_a_compiled_model(callback):
+    name = type(callback).__name__
+    for model in (Sequential([layers.Dense(1)]), types.SimpleNamespace()):  # uncompiled, or no optimizer at all
+        callback.set_model(model)
+        with pytest.raises(ValueError, match=f"^{name} changes the optimizer's learning rate: compile the model first"):
+            callback.on_train_begin()
 
 
 # ---- ModelCheckpoint ------------------------------------------------------------------------
@@ -276,6 +352,23 @@ def test_checkpoint_best_only_needs_the_monitored_value(tmp_path):
     small_model().fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(tmp_path / "m.npz")])
     assert (tmp_path / "m.npz").exists()  # saving every epoch watches nothing
 
+
+
+def test_checkpoint_verbose_says_what_it_saves_and_why(tmp_path, capsys):
+    model = small_model()
+    model.build((None, 3))
+    drive(callbacks.ModelCheckpoint(tmp_path / "quiet.npz", save_best_only=True), [1.0, 2.0], model=model)
+    assert capsys.readouterr().out == ""  # verbose=0 by default, as in Keras
+    best = callbacks.ModelCheckpoint(tmp_path / "best-{epoch}.npz", save_best_only=True, verbose=1)
+    drive(best, [0.5, 0.75, 0.25], model=model)
+    assert capsys.readouterr().out.splitlines() == [
+        f"Epoch 1: val_loss improved from None to 0.50000, saving model to {tmp_path / 'best-1.npz'}",
+        "Epoch 2: val_loss did not improve from 0.50000",
+        f"Epoch 3: val_loss improved from 0.50000 to 0.25000, saving model to {tmp_path / 'best-3.npz'}",
+    ]
+    drive(callbacks.ModelCheckpoint(tmp_path / "every-{epoch}.npz", verbose=1), [1.0, 2.0], model=model)
+    assert capsys.readouterr().out.splitlines() == [f"Epoch 1: saving model to {tmp_path / 'every-1.npz'}",
+                                                    f"Epoch 2: saving model to {tmp_path / 'every-2.npz'}"]
 
 # ---- TerminateOnNaN -------------------------------------------------------------------------
 
@@ -374,6 +467,15 @@ def test_csv_logger_separator_append_and_overwrite(tmp_path):
     assert [row[0] for row in read_rows(path, ";")] == ["epoch", "0"]
 
 
+def test_csv_logger_writes_na_for_a_value_missing_later_and_plain_newlines(tmp_path):
+    logger = callbacks.CSVLogger(tmp_path / "log.csv")
+    logger.set_model(FakeModel())
+    logger.on_train_begin()
+    logger.on_epoch_end(0, {"loss": 1.0, "val_loss": 2.0})
+    logger.on_epoch_end(1, {"loss": 0.5})  # the columns stay those of the first epoch
+    assert (tmp_path / "log.csv").read_bytes() == b"epoch,loss,val_loss\n0,1.0,2.0\n1,0.5,NA\n"
+
+
 def test_csv_logger_append_to_a_new_file_writes_the_header(tmp_path):
     logger = callbacks.CSVLogger(tmp_path / "new.csv", append=True)
     drive(logger, [0.5, 0.25])
@@ -389,6 +491,10 @@ def test_csv_logger_append_to_a_new_file_writes_the_header(tmp_path):
     (lambda: callbacks.ReduceLROnPlateau(patience=-1), ValueError, "patience must be a non-negative integer"),
     (lambda: callbacks.ReduceLROnPlateau(cooldown=1.5), ValueError, "cooldown must be a non-negative integer"),
     (lambda: callbacks.ReduceLROnPlateau(min_lr=-0.1), ValueError, "min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr="0.1"), ValueError, "min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr=math.inf), ValueError, "min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(factor="0.5"), ValueError, "factor must be a number in"),
+    (lambda: callbacks.ReduceLROnPlateau(min_delta="0.1"), ValueError, "min_delta must be non-negative"),
     (lambda: callbacks.ReduceLROnPlateau(min_delta=-1e-4), ValueError, "min_delta must be non-negative"),
     (lambda: callbacks.ReduceLROnPlateau(mode="up"), ValueError, "mode must be 'auto', 'min' or 'max'"),
     (lambda: callbacks.ModelCheckpoint("m.npz", mode="best"), ValueError, "mode must be"),
@@ -468,3 +574,47 @@ def test_interactive_means_a_terminal_or_a_notebook(monkeypatch):
     for stream, expected in ((Terminal(), True), (Pipe(), False), (NotebookStream(), True)):
         monkeypatch.setattr(callbacks.sys, "stdout", stream)
         assert callbacks._interactive() is expected
+
+
+class RecordingStdout:
+    """sys.stdout that records what is written and whether it was flushed since."""
+
+    def __init__(self):
+        self.text, self.flushed = "", True
+
+    def write(self, text):
+        self.text += text
+        self.flushed = False
+        return len(text)
+
+    def flush(self):
+        self.flushed = True
+
+
+@pytest.mark.parametrize(("verbose", "interactive"), [(1, True), (1, False), (2, True)])
+def test_progbar_flushes_every_line_it_prints(verbose, interactive, monkeypatch):
+    """A notebook or a log shows the bar while training runs, not when the output buffer fills."""
+    bar = progbar(monkeypatch, verbose, interactive, 0.0, 0.5, 1.0)
+    stdout = RecordingStdout()
+    monkeypatch.setattr("sys.stdout", stdout)
+    bar.on_epoch_begin(0)
+    assert stdout.flushed
+    bar.on_train_batch_end(0, {"loss": 0.5})
+    assert stdout.flushed
+    bar.on_epoch_end(0, {"loss": 0.25})
+    assert stdout.flushed and stdout.text.endswith("loss: 0.2500\n")
+
+
+def test_progbar_times_are_measured_from_the_epoch_start(monkeypatch, capsys):
+    """perf_counter has an arbitrary origin: the elapsed time is a difference. Redrawn at exactly 0.25 s."""
+    bar = progbar(monkeypatch, 1, True, 100.0, 100.125, 100.25, 102.0)
+    monkeypatch.setattr(callbacks.ProgbarLogger, "REDRAW_SECONDS", 0.25)
+    bar.on_epoch_begin(0)
+    bar.on_train_batch_end(0, {"loss": 0.9})  # 0.125 s after the start: not yet
+    bar.on_train_batch_end(1, {"loss": 0.5})  # 0.25 s: redrawn
+    bar.on_epoch_end(0, {"loss": 0.25})
+    assert capsys.readouterr().out == (
+        "Epoch 1/3\n"
+        "\r2/4 ━━━━━━━━━━           0s 125ms/step - loss: 0.5000"
+        "\r4/4 ━━━━━━━━━━━━━━━━━━━━ 2s 500ms/step - loss: 0.2500\n"
+    )

@@ -73,6 +73,7 @@ def test_one_hot():
 def test_offline_data_sets():
     x, y = data.load_digits()
     assert x.shape == (1797, 64) and y.shape == (1797,)
+    assert x.dtype == np.float64 and y.dtype == np.intp
     assert set(np.unique(y)) == set(range(10)) and x.min() == 0 and x.max() == 16
     xr, yr = data.make_regression(300, 3, seed=0)
     assert xr.shape == (300, 3) and yr.shape == (300, 1)
@@ -82,3 +83,97 @@ def test_offline_data_sets():
     # A linear boundary cannot separate the moons perfectly.
     w, *_ = np.linalg.lstsq(np.c_[xc, np.ones(101)], 2.0 * yc - 1, rcond=None)
     assert np.mean((np.c_[xc, np.ones(101)] @ w > 0) == yc) < 0.95
+
+
+def test_make_regression_is_its_formula_drawn_from_the_seed():
+    """x ~ U(-3, 3) first, then the noise, from one generator: y = sum_j sin(x_j) + 0.5 x_1 x_2 + noise."""
+    x, y = data.make_regression(50, 3, noise=0.2, seed=11)
+    rng = np.random.default_rng(11)
+    expected_x = rng.uniform(-3.0, 3.0, (50, 3))
+    noise = rng.standard_normal(50)
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_allclose(y[:, 0], np.sin(x).sum(axis=1) + 0.5 * x[:, 0] * x[:, 1] + 0.2 * noise,
+                               rtol=1e-12, atol=1e-12)
+    assert y.shape == (50, 1)
+    # Defaults: 500 samples of 3 features, noise 0.1.
+    x, y = data.make_regression(seed=np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    np.testing.assert_array_equal(x, rng.uniform(-3.0, 3.0, (500, 3)))
+    np.testing.assert_allclose(y[:, 0] - np.sin(x).sum(axis=1) - 0.5 * x[:, 0] * x[:, 1],
+                               0.1 * rng.standard_normal(500), atol=1e-12)
+    # Two features: the cross term; one feature: none.
+    x, y = data.make_regression(20, 2, noise=0.0, seed=0)
+    np.testing.assert_allclose(y[:, 0], np.sin(x).sum(axis=1) + 0.5 * x[:, 0] * x[:, 1], rtol=1e-12)
+    x, y = data.make_regression(20, 1, noise=0.0, seed=0)
+    np.testing.assert_allclose(y[:, 0], np.sin(x[:, 0]), rtol=1e-12)
+
+
+def test_minibatches_default_size_and_checked_batch_size():
+    x, y = np.zeros((100, 2)), np.arange(100)
+    assert [len(yb) for _, yb in data.minibatches(x, y)] == [32, 32, 32, 4]  # 32 by default, as Keras
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or None"):
+        list(data.minibatches(x, y, batch_size=0))
+
+
+def test_train_holdout_split_defaults_order_and_edges():
+    x, y = np.arange(100)[:, None], np.arange(100)
+    _, _, y_train, y_hold = data.train_holdout_split(x, y)
+    assert len(y_train) == 80 and len(y_hold) == 20  # 20 % held out by default
+    again = data.train_holdout_split(x, y, seed=3)
+    for a, b in zip(data.train_holdout_split(x, y, seed=3), again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    _, _, y_train, y_hold = data.train_holdout_split(x, y, holdout=0.25, shuffle=False)
+    np.testing.assert_array_equal(y_train, np.arange(75))  # without shuffling, the last quarter is held out
+    np.testing.assert_array_equal(y_hold, np.arange(75, 100))
+    _, _, y_train, y_hold = data.train_holdout_split(x[:10], y[:10], holdout=0.1, seed=0)
+    assert len(y_train) == 9 and len(y_hold) == 1
+    for holdout in (0.0, 1.0):
+        with pytest.raises(ValueError, match=rf"^holdout must be a fraction in \(0, 1\), got {holdout}$"):
+            data.train_holdout_split(x, y, holdout=holdout)
+    for holdout in (0.01, 0.99):
+        with pytest.raises(ValueError, match=rf"^holdout={holdout} of 10 samples leaves an empty part$"):
+            data.train_holdout_split(x[:10], y[:10], holdout=holdout)
+    with pytest.raises(ValueError, match="^x and y must have the same number of samples, got 3 and 2$"):
+        data.train_holdout_split(x[:3], y[:2])
+
+
+def test_one_hot_of_no_labels_and_bad_labels():
+    assert data.one_hot([]).shape == (0, 0)
+    assert data.one_hot([], num_classes=3).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"^labels must be 1-D, got shape \(2, 1\)$"):
+        data.one_hot([[0], [1]])
+    with pytest.raises(TypeError, match="^labels must be integers$"):
+        data.one_hot([0.5, 1.0])
+
+
+def test_standardizer_scales_small_spreads_and_names_bad_input(rng):
+    x = rng.normal(0.0, 0.5, (200, 2))  # a standard deviation below 1 is still divided by
+    np.testing.assert_allclose(data.Standardizer().fit_transform(x).std(axis=0), 1.0, rtol=1e-12)
+    constant = data.Standardizer().fit(np.c_[np.zeros(5), np.arange(5.0)])
+    np.testing.assert_allclose(constant.transform(np.array([[3.0, 2.0]])), [[3.0, 0.0]])  # centred, unscaled
+    with pytest.raises(RuntimeError, match=r"^call fit\(x_train\) before transform$"):
+        data.Standardizer().transform(x)
+    for method in ("fit", "transform"):
+        with pytest.raises(TypeError, match="^x must hold numbers"):
+            getattr(constant, method)([["a", "b"]])
+        with pytest.raises(ValueError, match=r"^x must be 2-D with shape \(n_samples, n_features\)"):
+            getattr(constant, method)(np.ones(3))
+    with pytest.raises(ValueError, match=r"^x must have shape \(n_samples, 2\), got shape \(3, 3\)$"):
+        constant.transform(np.ones((3, 3)))
+
+
+def test_make_two_class_halves_and_seed():
+    x, y = data.make_two_class(seed=3)
+    assert x.shape == (400, 2) and y.dtype == np.intp and np.sum(y == 0) == np.sum(y == 1) == 200
+    np.testing.assert_array_equal(x, data.make_two_class(seed=3)[0])
+    x, y = data.make_two_class(7, noise=0.0, seed=0)
+    assert np.sum(y == 0) == 3 and np.sum(y == 1) == 4  # the top moon gets n // 2
+    top, bottom = x[y == 0], x[y == 1]
+    np.testing.assert_allclose(np.hypot(*top.T), 1.0)  # on the unit circle, above the axis
+    assert np.all(top[:, 1] >= 0)
+    np.testing.assert_allclose(np.hypot(bottom[:, 0] - 1.0, bottom[:, 1] - 0.5), 1.0)  # centred at (1, 0.5)
+    assert np.all(bottom[:, 1] <= 0.5)
+    noisy, _ = data.make_two_class(2000, noise=0.2, seed=1)
+    clean, _ = data.make_two_class(2000, noise=0.0, seed=1)
+    assert np.std(noisy - clean) == pytest.approx(0.2, rel=0.05)
+

@@ -66,3 +66,25 @@ def test_names():
         initializers.get("he")
     with pytest.raises(TypeError, match="seed must be"):
         initializers.HeNormal(seed="x")
+
+
+def test_random_uniform_keras_default_range_and_seed():
+    w = initializers.RandomUniform(seed=4)(SHAPE)
+    assert -0.05 <= w.min() < -0.0499 and 0.0499 < w.max() < 0.05  # Keras's default range, filled
+    np.testing.assert_array_equal(initializers.RandomUniform(seed=4)((3, 2)),
+                                  np.random.default_rng(4).uniform(-0.05, 0.05, (3, 2)))
+    v = initializers.RandomUniform(minval=1.0, maxval=3.0, seed=5)(SHAPE)
+    assert 1.0 <= v.min() < 1.001 and 2.999 < v.max() < 3.0
+    assert v.mean() == pytest.approx(2.0, abs=0.01)
+
+
+def test_random_normal_keras_defaults_seed_and_repr():
+    np.testing.assert_array_equal(initializers.RandomNormal(seed=4)((3, 2)),
+                                  np.random.default_rng(4).normal(0.0, 0.05, (3, 2)))
+    assert repr(initializers.HeNormal(seed=3)) == "HeNormal(seed=3)"
+
+
+def test_even_a_small_draw_is_truncated():
+    for seed in range(200):
+        assert np.abs(initializers.truncated_normal(np.random.default_rng(seed), (4,), 1.0)).max() <= 2.0
+

@@ -116,3 +116,30 @@ def test_a_models_first_layer_skips_the_data_gradient(rng):
     assert model.backward(np.ones((5, 2)), input_gradient=True).shape == (5, 3)
     errors = check_layer(model.layers[0], x)
     assert errors["input"] < 1e-6
+
+
+def test_weights_that_are_not_numbers_are_named():
+    layer = built_dense(2, 3)
+    with pytest.raises(TypeError, match=r"^weights\[1\] must hold numbers"):
+        layer.set_weights([np.ones((3, 2)), ["a", "b"]])
+
+
+def test_a_one_feature_input_is_allowed():
+    assert layers.Input(shape=(1,)).shape == (1,)
+
+
+def test_activation_layer_passes_gradients_back_by_default(rng):
+    layer = layers.Activation("tanh")
+    x = rng.normal(size=(4, 3))
+    out = layer(x)
+    np.testing.assert_allclose(layer.backward(np.ones_like(out)), 1 - np.tanh(x) ** 2)
+    dz = rng.normal(size=(4, 3))
+    assert layer.backward_from_z(dz) is dz
+    assert layer.backward_from_z(dz, input_gradient=False) is None
+    assert layer.backward(dz, input_gradient=False) is None
+
+
+def test_layers_without_weights_add_no_penalty():
+    for layer in (layers.Dropout(0.5), layers.BatchNormalization(), layers.Activation("relu"), layers.Maxout(2)):
+        assert layer.regularization_loss() == 0.0
+

@@ -137,6 +137,48 @@ def test_targets_are_checked():
     assert losses.get("mse").prepare_targets(np.array([1.0, 2.0]), 1).shape == (2, 1)
 
 
+def test_target_errors_name_the_targets_and_hint_only_where_it_helps():
+    cce = losses.get("categorical_crossentropy")
+    with pytest.raises(ValueError) as error:
+        cce.prepare_targets(np.array([[1], [2]]), 10, "y_val")
+    assert str(error.value) == (
+        "y_val has shape (2, 1) but the model outputs 10 value(s) per sample: y_val must have shape "
+        "(n_samples, 10); categorical_crossentropy needs one-hot targets: use nnlib.data.one_hot(y) "
+        "or the loss 'sparse_categorical_crossentropy'")
+    for loss, y, n_outputs in [("mse", np.ones((2, 1)), 3),  # not a classification loss: no hint
+                               ("categorical_crossentropy", np.ones((2, 2)), 3),  # not labels: no hint
+                               ("categorical_crossentropy", np.ones((2, 3)), 1)]:
+        with pytest.raises(ValueError) as error:
+            losses.get(loss).prepare_targets(y, n_outputs, "y_val")
+        assert str(error.value).endswith(f"y_val must have shape (n_samples, {n_outputs})"), loss
+    with pytest.raises(ValueError, match=r"^y_val must be 2-D"):
+        losses.get("mse").prepare_targets(np.ones((2, 2, 2)), 2, "y_val")
+    with pytest.raises(TypeError, match="^y_val must hold numbers"):
+        losses.get("mse").prepare_targets([["a"]], 1, "y_val")
+    scce = losses.get("sparse_categorical_crossentropy")
+    with pytest.raises(TypeError, match=r"^y_val must hold integer class labels, got values such as \S*0\.5\b"):
+        scce.prepare_targets(np.array([0.5, 1.0]), 2, "y_val")
+    with pytest.raises(ValueError, match="^y contains the label 7"):  # "y" unless told otherwise
+        scce.prepare_targets(np.array([7]), 2)
+    with pytest.raises(TypeError, match="^y must hold numbers"):
+        losses.get("mse").prepare_targets([["a"]], 1)
+
+
+def test_clipping_keeps_the_gradient_at_the_clip_bounds():
+    """p exactly at eps or 1 - eps is inside the clip: its gradient is not zeroed."""
+    eps = losses.EPSILON
+    p = np.array([[eps, 1.0 - eps]])
+    grad = losses.binary_crossentropy_gradient(np.array([[1.0, 0.0]]), p)
+    assert np.all(grad != 0)
+
+
+def test_log_softmax_is_taken_row_by_row():
+    """Each row's logsumexp uses its own maximum: rows far apart in scale stay exact."""
+    z = np.array([[1000.0, 0.0], [0.0, 1.0]])
+    expected = np.mean([1000.0 - 1000.0 + np.log1p(np.exp(-1000.0)), np.log1p(np.exp(1.0))])
+    assert losses.sparse_categorical_crossentropy_from_logits(np.array([0, 0]), z) == pytest.approx(expected)
+
+
 def test_unknown_loss_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'.*binary_crossentropy.*mse"):
         losses.get("crossentropy")

@@ -48,6 +48,17 @@ def test_r2_of_a_constant_column_follows_keras():
     assert np.isnan(metrics.r2_score(y[:, :1], y[:, :1]))
 
 
+
+def test_r2_of_a_single_sample_is_that_of_a_constant_column():
+    assert np.isnan(metrics.r2_score([3.0], [3.0]))
+    assert metrics.r2_score([3.0], [2.0]) == 0.0
+
+
+def test_r2_is_computed_in_float64_whatever_the_inputs(rng):
+    y = rng.normal(size=(1000, 2)).astype(np.float32)
+    p = (y + 0.3 * rng.normal(size=(1000, 2))).astype(np.float32)
+    assert metrics.r2_score(y, p) == pytest.approx(r2_by_hand(y.astype(float), p.astype(float)), rel=1e-13)
+
 def test_r2_shapes():
     y, p = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
     expected = metrics.r2_score(y[:, None], p[:, None])
@@ -57,7 +68,7 @@ def test_r2_shapes():
         metrics.r2_score(y, np.ones((3, 2)))
     with pytest.raises(ValueError, match=r"y_pred must have shape \(n_samples, n_outputs\).*\(3, 1, 1\)"):
         metrics.r2_score(y, np.ones((3, 1, 1)))
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(ValueError, match="^r2_score needs at least one sample$"):
         metrics.r2_score(np.ones((0, 2)), np.ones((0, 2)))
     with pytest.raises(TypeError, match="y_true must hold numbers"):
         metrics.r2_score(["a", "b"], [1.0, 2.0])
@@ -77,6 +88,44 @@ def test_r2_score_by_name_in_compile(rng):
     with pytest.raises(ValueError, match="unknown metric 'r2'.*r2_score"):
         metrics.get("r2", "mean_squared_error")
 
+
+def test_mae_and_mse_by_name_in_compile(rng):
+    """compile(metrics=["mae", "mse"]): evaluate reports the mean |error| and the mean squared error."""
+    x, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    model = Sequential([layers.Dense(2)], seed=0)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mse"])
+    loss, mae, mse = model.evaluate(x, y)
+    error = model.predict(x) - y
+    assert mae == pytest.approx(np.mean(np.abs(error)), rel=1e-12)
+    assert mse == pytest.approx(np.mean(error**2), rel=1e-12) and mse == pytest.approx(loss, rel=1e-12)
+    assert metrics.mean_squared_error(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == 2.5
+    assert metrics.mean_absolute_error(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == 1.5
+
+
+
+def test_accuracies_count_the_samples_classified_right():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.3, 0.4, 0.3]])
+    labels = np.array([0, 2, 2, 0])  # the first two are right
+    assert metrics.categorical_accuracy(np.eye(3)[labels], probabilities) == 0.5
+    assert metrics.sparse_categorical_accuracy(labels, probabilities) == 0.5
+    assert metrics.categorical_accuracy(np.eye(3)[[0, 2, 1, 1]], probabilities) == 1.0
+    # binary: an output counts as class 1 above the threshold only; a target likewise above 0.5
+    assert metrics.binary_accuracy(np.array([[0.0], [1.0]]), np.array([[0.5], [0.5]])) == 0.5
+    assert metrics.binary_accuracy(np.array([[0.5], [1.0]]), np.array([[0.2], [0.7]])) == 1.0
+    assert metrics.binary_accuracy(np.array([[0.0], [1.0]]), np.array([[0.2], [0.7]]), threshold=0.8) == 0.5
+
+
+def test_accuracy_by_name_follows_the_loss(rng):
+    """compile(metrics=["accuracy"]) with one-hot targets is categorical_accuracy: the same as sparse labels."""
+    x, labels = rng.normal(size=(30, 4)), rng.integers(0, 3, 30)
+    scores = []
+    for loss, targets in [("categorical_crossentropy", np.eye(3)[labels]),
+                          ("sparse_categorical_crossentropy", labels)]:
+        model = Sequential([layers.Dense(3, activation="softmax")], seed=0)
+        model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+        scores.append(model.evaluate(x, targets)[1])
+        assert scores[-1] == np.mean(model.predict(x).argmax(axis=1) == labels)
+    assert scores[0] == scores[1] and 0 < scores[0] < 1
 
 # ---- confusion matrix --------------------------------------------------------------------------
 
@@ -116,6 +165,17 @@ def test_confusion_matrix_size():
     assert metrics.confusion_matrix([1, 1], [0, 1], num_classes=4).shape == (4, 4)
     assert metrics.confusion_matrix([0, 0], np.array([[0.9, 0.1, 0.0], [0.8, 0.1, 0.1]])).shape == (3, 3)
     assert metrics.confusion_matrix(np.array([], int), np.array([], int), num_classes=2).tolist() == [[0, 0], [0, 0]]
+    assert metrics.confusion_matrix([0, 2], [0, 0]).shape == (3, 3)  # the larger of the two maxima
+    assert metrics.confusion_matrix([0.0, 200.0], [0, 1]).shape == (201, 201)  # whole floats are labels
+    assert metrics.confusion_matrix([0, 0], [0, 3]).shape == (4, 4)
+    np.testing.assert_array_equal(metrics.confusion_matrix([0, 0], [0, 0]), [[2]])  # one class seen: 1 x 1
+    np.testing.assert_array_equal(metrics.confusion_matrix([0, 0], [0, 0], num_classes=1), [[2]])
+    two_scores = np.array([[0.9, 0.1], [0.8, 0.2]])  # two columns are scores, even if class 1 is never chosen
+    np.testing.assert_array_equal(metrics.confusion_matrix([0, 0], two_scores), [[2, 0], [0, 0]])
+    # No samples: an empty matrix, whether the labels are (0,) or (0, 1); k score columns still give k x k.
+    assert metrics.confusion_matrix(np.array([], int), np.array([], int)).shape == (0, 0)
+    assert metrics.confusion_matrix(np.zeros((0, 1), int), np.zeros((0, 1), int)).shape == (0, 0)
+    assert metrics.confusion_matrix(np.zeros(0, int), np.zeros((0, 3))).shape == (3, 3)
 
 
 @pytest.mark.parametrize(("y_true", "y_pred", "kwargs", "error", "match"), [
@@ -129,7 +189,24 @@ def test_confusion_matrix_size():
     (["a", "b"], [0, 1], {}, TypeError, "y_true must hold numbers"),
     ([0, 1], [0, 1], {"num_classes": 0}, ValueError, "num_classes must be a positive integer"),
     ([0, 1], [0, 1], {"num_classes": 2.0}, ValueError, "num_classes must be a positive integer"),
+    ([0, 1, 0], [0.0, 1.0, 0.3], {}, TypeError, r"such as 0.3; for one sigmoid .*\(p > 0.5\).astype\(int\)$"),
+    ([0, 1], [1.5, 1.0], {}, TypeError, r"integer class labels, got values such as 1.5$"),  # no sigmoid hint
+    ([0, 1], [0.0, 2.0**53], {}, TypeError, "got values such as 9007199254740992.0"),  # beyond exact integers
+    ([0, 2**60], [0, 1], {"num_classes": 3}, ValueError, "y_true contains the class 1152921504606846976"),
 ])
 def test_confusion_matrix_errors(y_true, y_pred, kwargs, error, match):
     with pytest.raises(error, match=match):
         metrics.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), **kwargs)
+
+
+def test_metric_names_and_their_errors():
+    assert metrics.get("acc", "binary_crossentropy") == ("accuracy", metrics.binary_accuracy)
+    assert metrics.get("mae", "mse") == ("mae", metrics.mean_absolute_error)
+    with pytest.raises(TypeError, match=r"^metrics must be names such as 'accuracy', got \['mae'\]$"):
+        metrics.get(["mae"], "mse")
+    with pytest.raises(ValueError, match=r"^'accuracy' needs a classification loss \(binary_crossentropy, "
+                                         r"categorical_crossentropy, sparse_categorical_crossentropy\), not 'mse'"):
+        metrics.get("accuracy", "mse")
+    with pytest.raises(ValueError, match=r"^unknown metric 'f1'; known metrics are: accuracy, binary_accuracy, "):
+        metrics.get("f1", "mse")
+

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnlib import NotCompiledError, Sequential, callbacks, data, layers, optimizers
-from nnlib.gradcheck import check_model
+from nnlib.gradcheck import check_model, numerical_gradient
 
 
 def digits_split():
@@ -101,6 +101,22 @@ def test_seed_makes_training_reproducible():
     assert train(1) != train(2)
 
 
+
+def test_fit_shuffles_by_default():
+    """shuffle=True is the default, as in Keras: each epoch's batches in an order drawn from the model's seed."""
+    x, y = data.make_regression(40, 2, seed=0)
+
+    def train(**shuffle):
+        model = Sequential([layers.Dense(1)], seed=0)
+        model.compile(optimizer=optimizers.SGD(0.05), loss="mse")
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, **shuffle)
+        return model.get_weights()
+
+    default, shuffled, ordered = train(), train(shuffle=True), train(shuffle=False)
+    for a, b in zip(default, shuffled, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(default[0], ordered[0], rtol=1e-6, atol=0)
+
 def test_history_validation_split_and_evaluate():
     x, y = data.make_regression(200, 3, seed=0)
     model = Sequential([layers.Dense(16, activation="relu"), layers.Dense(1)], seed=0)
@@ -165,6 +181,139 @@ def test_verbose_levels(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert all(f"\r{step}/5 " in out for step in range(1, 6))
 
+
+
+def test_evaluate_and_predict_run_in_inference_mode(capsys):
+    """Dropout is off in evaluate, in predict (whole or in batches) and in fit's validation scores."""
+    x, y = data.make_regression(40, 3, seed=0)
+    model = Sequential([layers.Dense(16, activation="relu"), layers.Dropout(0.5), layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+    output = model.predict(x)
+    np.testing.assert_array_equal(output, model.predict(x))
+    np.testing.assert_allclose(model.predict(x, batch_size=7), output, rtol=1e-12)
+    loss, mae = model.evaluate(x, y)
+    assert loss == pytest.approx(np.mean((output - y) ** 2), rel=1e-12)
+    assert mae == pytest.approx(np.mean(np.abs(output - y)), rel=1e-12)
+    assert history.history["val_loss"][0] == pytest.approx(loss, rel=1e-12)
+    assert capsys.readouterr().out == ""  # evaluate is silent by default
+    model.evaluate(x, y, verbose=1)
+    assert capsys.readouterr().out == f"loss: {loss:.4f} - mae: {mae:.4f}\n"
+
+
+def test_predict_in_batches_feeds_at_most_batch_size_rows_at_a_time(monkeypatch):
+    model = Sequential([layers.Dense(2)], seed=0)
+    model.build((None, 3))
+    x = np.random.default_rng(0).normal(size=(10, 3))
+    sizes = []
+    forward = model.layers[0].forward
+    monkeypatch.setattr(model.layers[0], "forward", lambda x, training=False: sizes.append(len(x)) or forward(x))
+    np.testing.assert_array_equal(model.predict(x, batch_size=4), x @ model.layers[0].W + model.layers[0].b)
+    assert sizes == [4, 4, 2]
+
+
+def test_backward_returns_the_input_gradient_only_when_asked(rng):
+    """Training needs no dL/dx (None by default); backward(grad, input_gradient=True) gives it."""
+    model = Sequential([layers.Dense(4, activation="tanh"), layers.Dense(3, activation="tanh"), layers.Dense(2)],
+                       seed=0)
+    model.build((None, 3))
+    x, grad = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    model.forward(x, training=True)
+    assert model.backward(grad) is None
+    dx = model.backward(grad, input_gradient=True)
+
+    def loss():
+        return float(np.sum(model.forward(x) * grad))
+    np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=1e-6, atol=1e-9)
+    assert len(model.gradients) == 6
+
+
+def test_errors_name_what_was_called_too_early():
+    model = Sequential([layers.Dense(1)])
+    for call, action in [(lambda: model.evaluate(np.ones((3, 2)), np.ones(3)), "evaluate"),
+                         (lambda: model.compute_gradients(np.ones((3, 2)), np.ones(3)), "compute_gradients")]:
+        with pytest.raises(NotCompiledError, match=rf"^call model.compile\(optimizer=..., loss=...\) before {action}$"):
+            call()
+    with pytest.raises(ValueError, match=r"^build the model \(call build\(input_shape\), fit or predict\) "
+                                         r"before set_weights$"):
+        model.set_weights([])
+
+
+def test_fit_defaults_are_keras_s(capsys, monkeypatch):
+    """One epoch, batches of 32, a progress bar; and the run's settings reach the callbacks."""
+    monkeypatch.setattr("nnlib.callbacks._interactive", lambda: False)
+    x, y = data.make_regression(100, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y)
+    assert history.epoch == [0] and model.optimizer.iterations == 4  # ceil(100 / 32)
+    assert capsys.readouterr().out.startswith("Epoch 1/1\n4/4 ")
+    assert history.params == {"epochs": 1, "steps": 4, "batch_size": 32, "samples": 100, "verbose": 1,
+                              "metrics": ["loss"]}
+
+
+def test_fit_for_zero_epochs_trains_nothing_and_epochs_must_be_a_count():
+    x, y = data.make_regression(20, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=0, verbose=0)
+    assert history.history == {} and model.optimizer.iterations == 0
+    for epochs in ("3", 2.0, True, -1):
+        with pytest.raises(ValueError, match=f"^epochs must be a non-negative integer, got {epochs!r}$"):
+            model.fit(x, y, epochs=epochs, verbose=0)
+
+
+def test_epoch_scores_are_the_means_over_every_batch():
+    """With a learning rate of 0 the weights stay put: the epoch's loss is the loss on the whole set."""
+    x, y = data.make_regression(50, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    model.optimizer.learning_rate = 0.0
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # batches of 16, 16, 16 and 2
+    loss, mae = model.evaluate(x, y)
+    assert history.history["loss"][0] == pytest.approx(loss, rel=1e-12)
+    assert history.history["mae"][0] == pytest.approx(mae, rel=1e-12)
+
+
+def test_validation_split_edges_and_validation_data_errors():
+    x, y = data.make_regression(10, 2, seed=0)
+    model = Sequential([layers.Dense(1)], seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.fit(x, y, verbose=0, validation_split=0.8).params["samples"] == 1  # one sample left to train on
+    for split in (0.95, 1e-17):  # nothing to train on; nothing to validate on
+        with pytest.raises(ValueError, match=f"^validation_split={split} leaves an empty part of 10 samples$"):
+            model.fit(x, y, verbose=0, validation_split=split)
+    with pytest.raises(ValueError, match="^pass validation_data or validation_split, not both$"):
+        model.fit(x, y, verbose=0, validation_split=0.2, validation_data=(x, y))
+    with pytest.raises(ValueError, match=r"^validation_data must be a pair \(x_val, y_val\)$"):
+        model.fit(x, y, verbose=0, validation_data=(x, y, y))
+    with pytest.raises(ValueError, match=r"^validation_data\[1\] has shape \(10, 2\) but the model outputs 1"):
+        model.fit(x, y, verbose=0, validation_data=(x, np.ones((10, 2))))
+
+
+def test_a_single_layer_model_computes_no_gradient_for_the_data(rng, monkeypatch):
+    """Its only layer is also the first: backpropagation asks it for dL/dW alone, paired loss or not."""
+    for activation, loss, y in [("softmax", "sparse_categorical_crossentropy", rng.integers(0, 3, 6)),
+                                ("tanh", "mse", rng.normal(size=(6, 3)))]:
+        model = Sequential([layers.Dense(3, activation=activation)], seed=0)
+        model.compile(optimizer="sgd", loss=loss)
+        model.build((None, 4))
+        asked = []
+        layer = model.layers[0]
+        for method in ("backward", "backward_from_z"):
+            original = getattr(layer, method)
+            monkeypatch.setattr(layer, method, lambda grad, input_gradient=True, original=original, asked=asked:
+                                asked.append(input_gradient) or original(grad, input_gradient))
+        model.compute_gradients(rng.normal(size=(6, 4)), y)
+        assert asked and not any(asked)
+
+
+def test_float32_sparse_labels_keep_the_gradients_float32(rng):
+    model = Sequential([layers.Dense(4, activation="relu"), layers.Dense(3, activation="softmax")], seed=0,
+                       dtype="float32")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.compute_gradients(rng.normal(size=(8, 5)), rng.integers(0, 3, 8))
+    assert all(g.dtype == np.float32 for g in model.gradients)
 
 def test_callback_can_stop_training():
     class StopAfterTwo(callbacks.Callback):
@@ -306,6 +455,9 @@ def test_build_takes_keras_input_shapes(shape):
     model = Sequential([layers.Dense(4), layers.Dense(2)], seed=0)
     model.build(shape)
     assert model.input_dim == 3 and model.layers[0].W.shape == (3, 4)
+    one_feature = Sequential([layers.Dense(2)])
+    one_feature.build((None, 1))
+    assert one_feature.input_dim == 1
 
 
 @pytest.mark.parametrize("shape", [(3,), (None,), (None, 0), (None, 2.0), "3", (None, 3, 1), (None, None)])

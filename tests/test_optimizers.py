@@ -349,6 +349,11 @@ def test_shape_error_leaves_nothing_half_updated(cls):
     (lambda: optimizers.Adagrad(epsilon=-1), "epsilon must be"),
     (lambda: optimizers.Adagrad(initial_accumulator_value=-0.1), "initial_accumulator_value must be"),
     (lambda: optimizers.Adadelta(rho=-0.5), "rho must be"),
+    (lambda: optimizers.Adadelta(rho=1.0), r"^rho must be a finite number in \[0.0, 1.0\), got 1.0$"),
+    (lambda: optimizers.Adam(beta_1=1.0), r"^beta_1 must be a finite number in \[0.0, 1.0\), got 1.0$"),
+    (lambda: optimizers.Adam(epsilon=-1e-7), r"^epsilon must be a finite number in \[0.0, inf\], got -1e-07$"),
+    (lambda: optimizers.RMSprop(epsilon=-1e-7), "^epsilon must be a finite number"),
+    (lambda: optimizers.Adadelta(epsilon=-1e-7), "^epsilon must be a finite number"),
 ])
 def test_hyperparameters_out_of_range_are_refused(make, message):
     """Each hyperparameter is checked, so a typo fails at construction rather than as NaN later."""
@@ -584,8 +589,28 @@ def test_adamw_is_adam_with_keras_default_weight_decay():
 
 
 def test_adamw_needs_a_weight_decay():
-    with pytest.raises(ValueError, match="weight_decay"):
+    with pytest.raises(ValueError, match=r"^weight_decay must be a number for AdamW \(use Adam for none\), got None$"):
         optimizers.AdamW(weight_decay=None)
+
+
+def test_adamw_passes_its_adam_hyperparameters_on():
+    adamw = optimizers.AdamW(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3, weight_decay=0.1)
+    assert (adamw.beta_1, adamw.beta_2, adamw.epsilon, adamw.weight_decay) == (0.8, 0.99, 1e-3, 0.1)
+
+
+def test_a_new_optimizer_has_empty_state():
+    assert optimizers.SGD(0.1, momentum=0.9).state_arrays() == {"velocities": []}
+    assert optimizers.Adam().state_arrays() == {"m": [], "v": []}
+    assert optimizers.RMSprop().state_arrays() == {"accumulators": []}
+    assert optimizers.Adagrad().state_arrays() == {"accumulators": []}
+    assert optimizers.Adadelta().state_arrays() == {"accumulated_grads": [], "accumulated_updates": []}
+
+
+def test_exclusions_come_before_the_first_step():
+    optimizer = optimizers.AdamW()
+    optimizer.build([np.zeros(2)])
+    with pytest.raises(ValueError, match="^exclude_from_weight_decay must be called before the optimizer is built$"):
+        optimizer.exclude_from_weight_decay([])
 
 
 def test_excluded_parameters_are_not_decayed():
@@ -819,10 +844,10 @@ def test_saved_config_and_state_resume_the_same_trajectory(case):
 def test_set_state_arrays_checks_names_shapes_and_build():
     optimizer = optimizers.Adam()
     state = {"m": [np.ones(2)], "v": [np.ones(2)]}
-    with pytest.raises(ValueError, match="build"):
+    with pytest.raises(ValueError, match=r"^build\(params\) the optimizer before setting its state$"):
         optimizer.set_state_arrays(state)
     optimizer.build([np.zeros(2)])
-    with pytest.raises(ValueError, match=r"\['m', 'v'\], got \['m'\]"):
+    with pytest.raises(ValueError, match=r"^Adam keeps the state \['m', 'v'\], got \['m'\]$"):
         optimizer.set_state_arrays({"m": [np.ones(2)]})
     with pytest.raises(ValueError, match=r"v: got arrays of shapes \[\(3,\)\], expected \[\(2,\)\]"):
         optimizer.set_state_arrays({"m": [np.ones(2)], "v": [np.ones(3)]})
@@ -835,3 +860,5 @@ def test_repr_shows_the_options_that_are_set():
     assert repr(optimizers.Adam()) == "Adam(learning_rate=0.001)"
     assert repr(optimizers.AdamW(clipnorm=1.0)) == "AdamW(learning_rate=0.001, weight_decay=0.004, clipnorm=1.0)"
     assert "CosineDecay(initial_learning_rate=0.1" in repr(optimizers.SGD(schedules.CosineDecay(0.1, 10)))
+    assert repr(optimizers.SGD(0.1, clipvalue=0.5)) == "SGD(learning_rate=0.1, clipvalue=0.5)"
+    assert repr(optimizers.RMSprop(global_clipnorm=2.0)) == "RMSprop(learning_rate=0.001, global_clipnorm=2.0)"

@@ -186,3 +186,78 @@ def test_history_label_prefixes_several_keys_and_names_one(ax):
     assert ax.get_ylabel() == "value"
     (alone,) = plot_history(ax, history, keys=["val_loss"], label="deep")
     assert alone.get_label() == "deep"
+
+
+def test_contour_lines_are_level_sets_of_f_on_the_given_grid(ax):
+    """f is evaluated on a resolution x resolution grid spanning xlim and ylim (200 by default), and
+    each drawn line lies on f(x, y) = level."""
+    grids = []
+
+    def f(x, y):
+        grids.append((x, y))
+        return x**2 + y**2
+
+    contours = contour_with_trajectories(ax, f, {}, xlim=(-2, 2), ylim=(-1, 3), levels=[0.5, 1.0])
+    ((x, y),) = grids
+    assert x.shape == y.shape == (200, 200)
+    assert (x.min(), x.max(), y.min(), y.max()) == (-2, 2, -1, 3)
+    for level, segments in zip([0.5, 1.0], contours.allsegs, strict=True):
+        points = np.concatenate(segments)
+        assert len(points) > 50
+        np.testing.assert_allclose(points[:, 0] ** 2 + points[:, 1] ** 2, level, rtol=1e-3)
+    grids.clear()
+    contour_with_trajectories(ax, f, {}, xlim=(0, 1), ylim=(0, 2), resolution=7)
+    ((x, y),) = grids
+    assert x.shape == y.shape == (7, 7)
+    np.testing.assert_allclose(y[:, 0], np.linspace(0, 2, 7))
+
+
+def test_contour_defaults_to_twenty_levels(ax, monkeypatch):
+    drawn = []
+    contour = ax.contour
+    monkeypatch.setattr(ax, "contour", lambda *args, **kwargs: drawn.append(kwargs) or contour(*args, **kwargs))
+    contour_with_trajectories(ax, lambda x, y: x * y, {}, (-1, 1), (-1, 1), resolution=11)
+    assert drawn[0]["levels"] == 20
+
+
+def test_contour_styles_the_map_the_paths_and_the_minimum(ax):
+    """Thin grey contours under the paths, small round markers on the paths, a large black star on top."""
+    path = np.array([[1.0, 1.0], [0.5, 0.2], [0.0, 0.0]])
+    contours = contour_with_trajectories(ax, lambda x, y: x**2 + y**2, {"SGD": path}, (-2, 2), (-2, 2),
+                                         levels=[1.0, 2.0], minimum=(0.0, 0.0))
+    np.testing.assert_array_equal(contours.get_edgecolor(), [[0.75, 0.75, 0.75, 1.0]] * 2)
+    np.testing.assert_array_equal(contours.get_linewidth(), [0.8, 0.8])
+    (line,) = ax.get_lines()
+    assert (line.get_marker(), line.get_markersize(), line.get_linewidth()) == ("o", 2.5, 1.2)
+    star = ax.collections[-1]
+    assert len(star.get_paths()[0].vertices) == 11  # a five-pointed star: 10 corners and the closing point
+    np.testing.assert_array_equal(star.get_sizes(), [120])
+    np.testing.assert_array_equal(star.get_facecolor(), [[0.0, 0.0, 0.0, 1.0]])
+    assert star.get_zorder() == 3
+
+
+def test_contour_keeps_the_limits_when_a_path_leaves_them(ax):
+    path = np.array([[0.0, 0.0], [5.0, -4.0]])  # far outside the map
+    contour_with_trajectories(ax, lambda x, y: x + y, {"diverging": path}, xlim=(-1, 1), ylim=(-2, 2))
+    assert ax.get_xlim() == (-1, 1) and ax.get_ylim() == (-2, 2)
+
+
+def test_paths_and_curves_are_computed_in_float64(ax):
+    path = optimizer_trajectory(optimizers.SGD(0.1), lambda w: 2.0 * w, np.array([1, 1], np.int64), 2)
+    assert path.dtype == np.float64  # integer starting points are fine
+    np.testing.assert_allclose(path[-1], [0.64, 0.64], rtol=1e-12)  # (1 - 0.2)^2
+    value, _ = plot_function_and_derivative(ax, np.tanh, activations.tanh_derivative, z=np.array([0, 1], np.int64))
+    np.testing.assert_allclose(value.get_ydata(), np.tanh([0.0, 1.0]))  # tanh of floats, not of integers
+
+
+def test_the_guides_cross_at_the_origin(ax):
+    plot_function_and_derivative(ax, np.tanh, activations.tanh_derivative, z=np.linspace(2.0, 3.0, 5))
+    horizontal, vertical = ax.get_lines()[2:]
+    np.testing.assert_array_equal(horizontal.get_ydata(), [0.0, 0.0])
+    np.testing.assert_array_equal(vertical.get_xdata(), [0.0, 0.0])
+
+
+def test_a_missing_history_key_lists_the_recorded_ones(ax):
+    with pytest.raises(KeyError, match="history has no 'accuracy'; it has: loss, val_loss"):
+        plot_history(ax, {"loss": [1.0], "val_loss": [1.2]}, keys=["accuracy"])
+

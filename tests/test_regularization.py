@@ -43,8 +43,37 @@ def test_dropout_backward_uses_the_forward_mask(rng):
 
 def test_dropout_is_seeded():
     a = built(layers.Dropout(0.5, seed=3), 10).forward(np.ones((4, 10)), training=True)
-    b = built(layers.Dropout(0.5, seed=3), 10).forward(np.ones((4, 10)), training=True)
-    np.testing.assert_array_equal(a, b)
+    b = built(layers.Dropout(0.5, seed=3), 10, seed=99).forward(np.ones((4, 10)), training=True)
+    np.testing.assert_array_equal(a, b)  # its own seed, whatever generator the model passes
+    c = built(layers.Dropout(0.5), 10, seed=3).forward(np.ones((4, 10)), training=True)
+    d = built(layers.Dropout(0.5), 10, seed=3).forward(np.ones((4, 10)), training=True)
+    np.testing.assert_array_equal(c, d)  # no seed: the model's generator
+    assert not np.array_equal(c, built(layers.Dropout(0.5), 10, seed=4).forward(np.ones((4, 10)), training=True))
+    assert layers.Dropout(0.5, seed=3).seed == 3 and layers.Dropout(0.5).rng is None
+
+
+def test_dropout_defaults_to_inference_and_keeps_float32(rng):
+    layer = built(layers.Dropout(0.5, seed=0), 4)
+    x = rng.normal(size=(8, 4)).astype(np.float32)
+    assert layer.forward(x) is x and layer(x) is x  # training=False unless asked
+    out = layer(x, training=True)
+    assert out.dtype == np.float32 and np.any(out == 0)
+    assert layer.backward(np.ones_like(x)).dtype == np.float32
+    fresh = layers.Dropout(0.5)  # built by its first call, drawing from a generator of its own
+    assert np.any(fresh(x, training=True) == 0)
+
+
+def test_dropout_of_rate_zero_changes_nothing_in_training():
+    """Dropout(0.0) draws no random numbers: a seeded model trains exactly as without the layer."""
+    x, y = data.make_regression(40, 3, seed=0)
+    weights = []
+    for extra in ([], [layers.Dropout(0.0)]):
+        model = Sequential([layers.Dense(8, activation="tanh"), *extra, layers.Dense(1)], seed=0)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "0.5", None])
@@ -93,6 +122,42 @@ def test_batchnorm_refuses_a_training_batch_of_one(rng):
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="use a larger batch_size"):
         model.fit(np.ones((4, 2)), np.ones(4), batch_size=1, verbose=0)
+    assert layer.forward(np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]), training=True).shape == (2, 3)  # 2 will do
+    with pytest.raises(ValueError, match=r"batch statistics need at least 2 \(use a larger batch_size\)$"):
+        layer.forward(np.ones((1, 3)), training=True)
+
+
+def test_batchnorm_arguments_and_its_defaults(rng):
+    for momentum in (0.0, 1.0):  # both ends allowed: follow each batch, or never move
+        assert layers.BatchNormalization(momentum=momentum).momentum == momentum
+    with pytest.raises(ValueError, match=r"^momentum must be in \[0, 1\], got 1.5$"):
+        layers.BatchNormalization(momentum=1.5)
+    with pytest.raises(ValueError, match="^epsilon must be positive, got 0$"):
+        layers.BatchNormalization(epsilon=0)
+    layer = built(layers.BatchNormalization(), 3)
+    assert [g.shape for g in layer.grads] == [(3,), (3,)] and not np.any(layer.grads[0])  # before any backward
+    x = rng.normal(2.0, 1.0, (6, 3))
+    np.testing.assert_allclose(layer.forward(x), (x - 0.0) / np.sqrt(1.0 + 1e-3))  # inference by default
+    np.testing.assert_allclose(layer.backward(np.ones((6, 3))), np.full((6, 3), 1 / np.sqrt(1.0 + 1e-3)))
+
+
+def test_maxout_arguments_defaults_seeding_and_float32(rng):
+    layer = built(layers.Maxout(3), 4)
+    assert layer.pieces == 2 and layer.W.shape == (4, 3, 2) and layer.b.shape == (3, 2)
+    assert [g.shape for g in layer.grads] == [(4, 3, 2), (3, 2)] and not np.any(layer.grads[0])
+    np.testing.assert_array_equal(layer.W, built(layers.Maxout(3), 4).W)  # drawn from the generator given
+    with pytest.raises(ValueError, match="^units must be a positive integer, got 0$"):
+        layers.Maxout(0)
+    with pytest.raises(ValueError, match="^units must be a positive integer, got '2'$"):
+        layers.Maxout("2")
+    with pytest.raises(ValueError, match="^pieces must be a positive integer, got 0$"):
+        layers.Maxout(2, pieces=0)
+    single = layers.Maxout(3)
+    single.build(4, rng, "float32")
+    out = single.forward(rng.normal(size=(5, 4)).astype(np.float32))
+    dx = single.backward(np.ones_like(out))  # the input gradient by default
+    assert out.dtype == dx.dtype == single.grads[0].dtype == single.grads[1].dtype == np.float32
+    assert dx.shape == (5, 4)
 
 
 # ---- Maxout ------------------------------------------------------------------------------
@@ -124,6 +189,24 @@ def test_penalties_and_their_gradients(rng):
         regularizers.L1(-1.0)
     with pytest.raises(ValueError, match="unknown regularizer 'l3'"):
         regularizers.get("l3")
+
+
+def test_l1_alone_and_strengths_that_are_not_numbers():
+    W = np.array([[1.0, -2.0], [0.5, 0.0]])
+    assert regularizers.L1(0.1)(W) == pytest.approx(0.35)
+    np.testing.assert_allclose(regularizers.L1(0.1).gradient(W), [[0.1, -0.1], [0.1, 0.0]])
+    both = regularizers.L1L2(l1=0.1, l2=0.2)
+    assert both(W) == pytest.approx(0.35 + 0.2 * 5.25)
+    np.testing.assert_allclose(both.gradient(W), [[0.1 + 0.4, -0.1 - 0.8], [0.1 + 0.2, 0.0]])
+    with pytest.raises(ValueError, match="^l2 must be a non-negative number, got -1$"):
+        regularizers.L2(-1)
+    with pytest.raises(ValueError, match="^l1 must be a non-negative number, got '0.1'$"):
+        regularizers.L1("0.1")
+
+
+def test_regularizers_show_their_strengths():
+    assert repr(regularizers.L1L2(l1=0.001, l2=0.002)) == "L1L2(l1=0.001, l2=0.002)"
+    assert repr(regularizers.get("l1")) == "L1(l1=0.01, l2=0.0)"
 
 
 def test_model_adds_the_penalty_to_loss_and_gradients(rng):
@@ -231,6 +314,31 @@ def test_early_stopping_mode_follows_the_name():
     stopper.on_epoch_end(1, {"val_accuracy": 0.6})
     assert stopper.best == 0.6 and not stopper.model.stop_training
 
+
+
+def test_early_stopping_verbose_says_when_it_stops_and_what_it_restores(capsys):
+    run(callbacks.EarlyStopping(patience=1, restore_best_weights=True), [1.0, 0.5, 0.6, 0.7])
+    assert capsys.readouterr().out == ""  # verbose=0 by default
+    stopper = callbacks.EarlyStopping(patience=2, restore_best_weights=True, verbose=1)
+    last, model = run(stopper, [1.0, 0.5, 0.6, 0.7])
+    assert capsys.readouterr().out == ("Epoch 4: early stopping\n"
+                                       "Restoring model weights from the end of the best epoch: 2.\n")
+    assert last == 3 and model.weights[0][0] == 1.0
+    run(callbacks.EarlyStopping(patience=2, verbose=1), [1.0, 0.5, 0.4])
+    assert capsys.readouterr().out == ""  # never stopped, nothing restored: nothing to say
+
+
+def test_early_stopping_starts_afresh_each_fit_even_one_of_no_epochs():
+    stopper = callbacks.EarlyStopping(patience=3, restore_best_weights=True)
+    run(stopper, [1.0, 0.5, 0.6])
+    assert (stopper.wait, stopper.best, stopper.best_epoch) == (1, 0.5, 1)
+    model = FakeModel()  # then fit(epochs=0): a new start, and nothing to restore at the end
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    stopper.on_train_end()
+    assert model.weights[0][0] == 0.0 and not model.stop_training
+    assert (stopper.wait, stopper.stopped_epoch, stopper.best, stopper.best_epoch) == (0, None, None, 0)
+    assert stopper.best_weights is None
 
 def test_early_stopping_restores_the_best_epoch_in_a_real_fit():
     x, y = data.make_two_class(120, noise=0.35, seed=0)

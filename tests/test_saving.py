@@ -14,6 +14,7 @@ from nnlib import (
     activations,
     initializers,
     layers,
+    losses,
     models,
     optimizers,
     regularizers,
@@ -229,6 +230,19 @@ def test_load_model_refuses_a_weights_file(tmp_path):
     saving.save_weights(trained(), tmp_path / "w.npz")
     with pytest.raises(ValueError, match="holds weights only.*load_weights"):
         saving.load_model(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=r"holds weights only \(written by save_weights\): build the model and call "
+                                         "load_weights, or save it with save_model$"):
+        saving.load_model(tmp_path / "w.npz")
+    with pytest.raises(TypeError, match="^expected an nnlib Sequential model, got 'model'$"):
+        saving.load_weights("model", tmp_path / "w.npz")
+    saving.save_weights(every_layer_model(), tmp_path / "unbuilt.npz")
+    with pytest.raises(ValueError) as error:
+        saving.load_weights(every_layer_model(), tmp_path / "unbuilt.npz")
+    assert str(error.value) == f"{tmp_path / 'unbuilt.npz'} holds no weights: its model was saved before it was built"
+    with pytest.raises(ValueError) as error:
+        saving.layer_from_config({"class_name": "Lambda", "config": {}})
+    assert str(error.value) == ("layer: unknown layer class 'Lambda'; nnlib files hold the layers "
+                                f"{', '.join(saving.LAYERS)}")
 
 
 # ---- untrusted and damaged files --------------------------------------------------------------
@@ -324,6 +338,150 @@ def test_descriptions_that_name_unknown_things_are_refused(old, new, message, tm
         saving.load_model(path)
 
 
+
+def delete(mapping, key):
+    del mapping[key]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["model"].update(class_name="Functional"),
+     "unknown model class 'Functional'; nnlib saves Sequential models"),
+    (lambda d: d["model"].update(name=3), "the model's name must be a string, got 3"),
+    (lambda d: d["model"].update(input_dim=0), "input_dim must be a positive integer or null, got 0"),
+    (lambda d: d["model"].update(input_dim="4"), "input_dim must be a positive integer or null, got '4'"),
+    (lambda d: d["model"].update(input_dim=None), "input_dim is None but the input shape says 4"),
+    (lambda d: d["model"].update(input_dim=None, input=None),
+     "layer 0 has weights but the model has no input_dim to build it"),
+    (lambda d: d["model"].update(input={"shape": [4]}),
+     "'input' must be {'shape': [d], 'name': ...} or null, got {'shape': [4]}"),
+    (lambda d: d["model"].update(input={"shape": [0], "name": None}),
+     "input: Input(shape=...) takes one sample's shape, a tuple with one positive integer such as (2,) for 2 "
+     "features, got (0,)"),
+    (lambda d: d["model"].update(input={"shape": [5], "name": None}), "input_dim is 4 but the input shape says 5"),
+    (lambda d: d["layers"][0]["config"].update(input_dim=5),
+     "the layers do not fit together: layer 'dense' was declared with input_dim=5 but receives 4 features"),
+    (lambda d: delete(d, "model"), "the description lacks its 'model' or 'layers' section"),
+    (lambda d: delete(d, "layers"), "the description lacks its 'model' or 'layers' section"),
+    (lambda d: d["layers"].__setitem__(1, "Dense"), "layers[1] must be an object with a 'class_name', got 'Dense'"),
+    (lambda d: d["layers"].__setitem__(1, {"config": {}}),
+     "layers[1] must be an object with a 'class_name', got {'config': {}}"),
+    (lambda d: d["layers"][0].update(weight_shapes=[[4, "8"], [8]]),
+     "layers[0].weight_shapes must be lists of integers, got [[4, '8'], [8]]"),
+    (lambda d: d["layers"][0].update(weight_shapes=[[4, True], [8]]),
+     "layers[0].weight_shapes must be lists of integers, got [[4, True], [8]]"),
+    (lambda d: d["layers"][0].update(weight_shapes={}), "layers[0].weight_shapes must be lists of integers, got {}"),
+], ids=["model-class", "name", "input-dim-0", "input-dim-str", "input-dim-none", "no-input-dim", "input-keys",
+        "input-shape",
+        "input-mismatch", "layers-do-not-fit", "no-model", "no-layers", "layer-str", "layer-no-class",
+        "shape-str", "shape-bool", "shapes-not-a-list"])
+def test_a_damaged_description_is_named_with_the_file(change, message, tmp_path):
+    path = tmp_path / "model.npz"
+    model = Sequential([Input(shape=(4,)), layers.Dense(8, activation="relu"), layers.Dropout(0.5),
+                        layers.Dense(3, activation="softmax")], seed=0)
+    saving.save_model(model, path)
+    rewrite(path, lambda arrays, document: change(document))
+    with pytest.raises(ValueError) as error:
+        saving.load_model(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_the_description_entry_itself_is_checked(tmp_path):
+    path = tmp_path / "model.npz"
+    cases = [
+        (np.zeros(3), "'__nnlib__' must be UTF-8 bytes (a 1-D uint8 array), got float64 of shape (3,)"),
+        (np.zeros((2, 2), np.uint8), "'__nnlib__' must be UTF-8 bytes (a 1-D uint8 array), got uint8 of shape (2, 2)"),
+        (np.frombuffer(b"[1, 2]", np.uint8), "the description must be a JSON object, got list"),
+    ]
+    for entry, message in cases:
+        with open(path, "wb") as file:
+            np.savez(file, **{saving.CONFIG_KEY: entry})
+        with pytest.raises(ValueError) as error:
+            saving.load_model(path)
+        assert str(error.value) == f"{path}: {message}"
+    with open(path, "wb") as file:
+        np.savez(file, **{saving.CONFIG_KEY: np.frombuffer(b"{not json", np.uint8)})
+    with pytest.raises(ValueError, match=r"^.*model.npz: the description '__nnlib__' is not valid JSON: Expecting"):
+        saving.load_model(path)
+    with open(path, "wb") as file:
+        np.savez(file, **{saving.CONFIG_KEY: np.frombuffer("{\"format\": \"é\"}".encode("latin-1"), np.uint8)})
+    with pytest.raises(ValueError, match=r"the description '__nnlib__' is not valid JSON: 'utf-8' codec"):
+        saving.load_model(path)
+
+
+def test_weights_must_be_floating_point(tmp_path):
+    path = tmp_path / "model.npz"
+    saving.save_model(trained(), path)
+    rewrite(path, lambda arrays, document: arrays.update({"weights/0/0": np.zeros((4, 8), np.int64)}))
+    with pytest.raises(ValueError) as error:
+        saving.load_model(path)
+    assert str(error.value) == f"{path}: 'weights/0/0' must hold floating-point numbers, got dtype int64"
+
+
+def test_layers_without_weights_need_no_weight_shapes(tmp_path):
+    path = tmp_path / "model.npz"
+    model = trained()
+    saving.save_model(model, path)
+    rewrite(path, lambda arrays, document: delete(document["layers"][2], "weight_shapes"))  # Dropout
+    assert_same_weights(model, saving.load_model(path))
+
+
+def test_a_one_feature_model_with_a_named_input_round_trips(tmp_path):
+    model = Sequential([Input(shape=(1,), name="dose"), layers.Dense(2)], seed=0)
+    saving.save_model(model, tmp_path / "model.npz")
+    loaded = saving.load_model(tmp_path / "model.npz")
+    assert loaded.input_dim == 1 and loaded.declared_input.name == "dose"
+    assert_same_weights(model, loaded)
+
+
+def test_the_file_records_the_nnlib_version_and_a_weights_file_no_generator(tmp_path):
+    import nnlib
+
+    model = trained()
+    for save, path in ((saving.save_model, tmp_path / "model.npz"), (saving.save_weights, tmp_path / "w.npz")):
+        save(model, path)
+        with np.load(path) as archive:
+            document = json.loads(archive[saving.CONFIG_KEY].tobytes())
+        assert document["nnlib_version"] == nnlib.__version__
+        full = save is saving.save_model
+        assert (document["model"]["rng_state"] is not None) == full
+        assert (document["layers"][6]["rng_state"] is not None) == full  # Dropout(0.1, seed=4)
+
+
+def test_what_only_nnlib_can_read_back_is_refused_on_saving(tmp_path):
+    path = tmp_path / "never.npz"
+    model = small_trained()
+    model.loss = losses.Loss("hinge", lambda y, p: 0.0, lambda y, p: p)
+    with pytest.raises(ValueError) as error:
+        saving.save_model(model, path)
+    assert str(error.value).endswith(f": only nnlib's built-in losses ({', '.join(losses.LOSSES)})")
+
+    class Mine(optimizers.SGD):
+        pass
+
+    model = small_trained(Mine(0.1))
+    with pytest.raises(ValueError) as error:
+        saving.save_model(model, path)
+    names = ", ".join(cls.__name__ for cls in optimizers.OPTIMIZERS.values())
+    assert str(error.value) == f"cannot save the optimizer Mine(learning_rate=0.1): only nnlib's built-in optimizers " \
+                               f"({names})"
+    bn = layers.BatchNormalization()
+    bn.epsilon = float("nan")
+    with pytest.raises(ValueError, match=r"^cannot save the model: its description is not plain JSON \(Out of range "):
+        saving.save_model(Sequential([bn]), path)
+    assert not path.exists()
+
+
+def test_a_layer_frozen_after_training_cannot_save_the_optimizer_state(tmp_path):
+    """The optimizer's moments belong to the trainable weights it was built for."""
+    model = Sequential([layers.Dense(4, activation="tanh"), layers.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(X, Y, epochs=1, verbose=0)
+    model.layers[0].trainable = False
+    with pytest.raises(ValueError) as error:
+        saving.save_model(model, tmp_path / "never.npz")
+    assert str(error.value) == ("cannot save the optimizer's state 'm': its shapes [(4, 4), (4,), (4, 3), (3,)] are "
+                                "not those of the model's trainable weights [(4, 3), (3,)]")
+
 def test_edits_that_keep_the_zip_valid_are_still_checked(tmp_path):
     path = tmp_path / "model.npz"
     saving.save_model(trained(), path)
@@ -355,6 +513,289 @@ def test_other_npz_and_npy_files_are_not_nnlib_files(tmp_path):
     with pytest.raises(FileNotFoundError):
         saving.load_model(tmp_path / "missing.npz")
 
+
+
+# ---- compile sections: malformed ones are refused, a minimal one is read with its defaults ------
+
+def small_trained(optimizer=None):
+    """One softmax layer (2 trainable arrays), 2 Adam steps: a quick model with optimizer state."""
+    model = Sequential([layers.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer=optimizer or optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(X, Y, epochs=1, batch_size=32, verbose=0)
+    return model
+
+
+def rename_state(arrays, document):
+    """Adam's state "v" saved as "velocities": a name Adam does not keep."""
+    for k in range(2):
+        arrays[f"optimizer/velocities/{k}"] = arrays.pop(f"optimizer/v/{k}")
+    document["compile"]["state"] = {"m": 2, "velocities": 2}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: "adam", r"the compile section must hold 'loss', 'metrics' and 'optimizer', got 'adam'"),
+    (lambda c: {k: v for k, v in c.items() if k != "metrics"}, "the compile section must hold 'loss', 'metrics'"),
+    (lambda c: {k: v for k, v in c.items() if k != "loss"}, "the compile section must hold 'loss', 'metrics'"),
+    (lambda c: {k: v for k, v in c.items() if k != "optimizer"}, "the compile section must hold 'loss'"),
+    (lambda c: {**c, "metrics": "accuracy"}, "compile.metrics must be a list of names, got 'accuracy'"),
+    (lambda c: {**c, "metrics": [3]}, "compile settings: metrics must be names such as 'accuracy', got 3"),
+    (lambda c: {**c, "loss": "mse"}, "compile settings: 'accuracy' needs a classification loss"),
+    (lambda c: {**c, "optimizer": {"class_name": "Adam", "config": {"learning_rate": -1.0}}},
+     "compile settings: learning_rate must be"),
+    (lambda c: {**c, "iterations": True}, "compile.iterations must be a non-negative integer, got True"),
+    (lambda c: {**c, "iterations": 1.5}, "compile.iterations must be a non-negative integer, got 1.5"),
+    (lambda c: {**c, "state": [2, 2]}, r"compile.state must map state names to array counts, got \[2, 2\]"),
+    (lambda c: {**c, "state": {"m": True, "v": 2}}, "compile.state must map state names to array counts"),
+    (lambda c: {**c, "state": {"m": 2, "v": 2.0}}, "compile.state must map state names to array counts"),
+    (lambda c: {**c, "state": {"m": 1, "v": 2}},
+     "the optimizer's state 'm' has 1 arrays but the model has 2 trainable weights"),
+    (lambda c: {**c, "no_weight_decay": 0}, "compile.no_weight_decay must list trainable weight indices, got 0"),
+    (lambda c: {**c, "no_weight_decay": [2]}, r"compile.no_weight_decay must list .* got \[2\]"),
+    (lambda c: {**c, "no_weight_decay": [-1]}, r"compile.no_weight_decay must list .* got \[-1\]"),
+    (lambda c: {**c, "no_weight_decay": ["0"]}, r"compile.no_weight_decay must list .* got \['0'\]"),
+    (None, r"optimizer state: Adam keeps the state \['m', 'v'\], got \['m', 'velocities'\]"),
+], ids=["not-a-dict", "no-metrics", "no-loss", "no-optimizer", "metrics-str", "metric-not-a-name",
+        "metric-for-another-loss", "optimizer-config", "iterations-bool", "iterations-float", "state-list",
+        "state-bool", "state-float", "state-count", "no-decay-int", "no-decay-too-big", "no-decay-negative",
+        "no-decay-str", "state-name"])
+def test_a_malformed_compile_section_is_refused_naming_the_file(change, message, tmp_path):
+    path = tmp_path / "model.npz"
+    saving.save_model(small_trained(), path)
+    if change is None:
+        rewrite(path, rename_state)
+    else:
+        rewrite(path, lambda arrays, document: document.update(compile=change(document["compile"])))
+    with pytest.raises(ValueError, match=message) as error:
+        saving.load_model(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert saving.load_model(path, compile=False).optimizer is None  # the rest of the file is fine
+
+
+def test_a_minimal_compile_section_means_a_fresh_optimizer(tmp_path):
+    """loss, metrics and optimizer alone: no steps taken, no state, no weight-decay exclusions."""
+    path = tmp_path / "model.npz"
+    model = small_trained(optimizers.AdamW(0.01, weight_decay=0.1))
+    saving.save_model(model, path)
+
+    def minimal(arrays, document):
+        for key in ("iterations", "state", "no_weight_decay"):
+            del document["compile"][key]
+        for key in [k for k in arrays if k.startswith("optimizer/")]:
+            del arrays[key]
+    rewrite(path, minimal)
+    loaded = saving.load_model(path)
+    assert type(loaded.optimizer) is optimizers.AdamW and loaded.optimizer.iterations == 0
+    assert_same_weights(model, loaded)
+    fresh = Sequential([layers.Dense(3, activation="softmax")], seed=0)  # same weights, new AdamW
+    fresh.compile(optimizer=optimizers.AdamW(0.01, weight_decay=0.1), loss="sparse_categorical_crossentropy")
+    fresh.build((None, 4))
+    fresh.set_weights(model.get_weights())
+    fresh.rng = np.random.default_rng(1)
+    loaded.rng = np.random.default_rng(1)
+    fresh.fit(X, Y, epochs=1, verbose=0)
+    loaded.fit(X, Y, epochs=1, verbose=0)
+    assert_same_weights(fresh, loaded)
+
+
+def test_a_compiled_model_never_trained_round_trips(tmp_path):
+    model = Sequential([layers.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer=optimizers.SGD(0.1, momentum=0.9), loss="categorical_crossentropy", metrics=["acc"])
+    saving.save_model(model, tmp_path / "model.npz")
+    loaded = saving.load_model(tmp_path / "model.npz")
+    assert not loaded.built and loaded.optimizer.iterations == 0 and list(loaded.metrics) == ["accuracy"]
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+
+    def with_state(arrays, document):
+        document["compile"]["state"] = {"velocities": 2}
+    rewrite(tmp_path / "model.npz", with_state)
+    with pytest.raises(ValueError, match="the optimizer has state but the model was never built"):
+        saving.load_model(tmp_path / "model.npz")
+
+
+def test_weight_decay_exclusion_of_the_first_weight_round_trips(tmp_path):
+    model = Sequential([layers.Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer=optimizers.AdamW(0.05, weight_decay=0.5), loss="sparse_categorical_crossentropy")
+    model.build((None, 4))
+    model.optimizer.exclude_from_weight_decay([model.layers[0].W])  # trainable weight 0: the kernel
+    model.fit(X, Y, epochs=1, verbose=0)
+    saving.save_model(model, tmp_path / "model.npz")
+    loaded = saving.load_model(tmp_path / "model.npz")
+    assert [w is loaded.layers[0].W for w in loaded.optimizer._excluded] == [True]
+    model.fit(X, Y, epochs=2, verbose=0)
+    loaded.fit(X, Y, epochs=2, verbose=0)
+    assert_same_weights(model, loaded)
+
+
+def test_model_methods_save_and_load(tmp_path):
+    """model.save, model.save_weights and model.load_weights are the saving functions, as in Keras."""
+    model = small_trained()
+    model.save(tmp_path / "model.npz")
+    model.save_weights(tmp_path / "weights.npz")
+    loaded = models.load_model(tmp_path / "model.npz")
+    assert_same_weights(model, loaded)
+    assert loaded.optimizer.iterations == 2
+    other = Sequential([layers.Dense(3, activation="softmax")], seed=5)
+    other.load_weights(tmp_path / "weights.npz")
+    assert_same_weights(model, other)
+    with pytest.raises(ValueError, match="holds weights only"):
+        models.load_model(tmp_path / "weights.npz")
+
+
+# ---- random generators -------------------------------------------------------------------------
+
+def test_dropout_keeps_drawing_from_the_models_generator_after_loading(tmp_path):
+    model = trained()
+    saving.save_model(model, tmp_path / "model.npz")
+    loaded = saving.load_model(tmp_path / "model.npz")
+    assert loaded.layers[2].rng is loaded.rng  # Dropout(0.2) without a seed: the model's generator
+    assert loaded.layers[6].rng is not loaded.rng  # Dropout(0.1, seed=4): its own
+    assert loaded.rng.bit_generator.state == model.rng.bit_generator.state
+    assert loaded.layers[6].rng.bit_generator.state == model.layers[6].rng.bit_generator.state
+
+
+def test_a_generator_of_another_kind_round_trips(tmp_path):
+    """A model seeded with a PCG64DXSM generator continues with one, in the same state."""
+    model = Sequential([layers.Dense(6, activation="relu"), layers.Dropout(0.5), layers.Dense(3, activation="softmax")],
+                       seed=np.random.Generator(np.random.PCG64DXSM(5)))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(X, Y, epochs=1, verbose=0)
+    saving.save_model(model, tmp_path / "model.npz")
+    loaded = saving.load_model(tmp_path / "model.npz")
+    assert type(loaded.rng.bit_generator) is np.random.PCG64DXSM
+    assert loaded.layers[1].rng is loaded.rng  # the Dropout follows the model's new generator
+    model.fit(X, Y, epochs=2, verbose=0)
+    loaded.fit(X, Y, epochs=2, verbose=0)
+    assert_same_weights(model, loaded)
+
+
+def test_a_generator_whose_state_is_not_plain_numbers_is_not_saved(tmp_path):
+    model = Sequential([layers.Dense(3)], seed=np.random.Generator(np.random.MT19937(5)))
+    saving.save_model(model, tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz") as archive:
+        document = json.loads(archive[saving.CONFIG_KEY].tobytes())
+    assert document["model"]["rng_state"] is None
+    assert type(saving.load_model(tmp_path / "model.npz").rng.bit_generator) is np.random.PCG64
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["layers"][0].update(rng_state=d["model"]["rng_state"]),
+     r"layers\[0\] has an rng_state but a Dense draws no random numbers"),
+    (lambda d: d["model"].update(rng_state={"bit_generator": "PCG64", "state": "garbage"}),
+     "the model's rng_state: invalid random generator state"),
+    (lambda d: d["model"].update(rng_state="PCG64"), "the model's rng_state: expected the state of a PCG64 or "
+                                                     "PCG64DXSM generator, got 'PCG64'"),
+    (lambda d: d["layers"][6].update(rng_state={"bit_generator": "PCG64", "state": {}}),
+     r"layers\[6\].rng_state: invalid random generator state"),
+], ids=["layer-without-rng", "model-state", "model-not-a-dict", "layer-state"])
+def test_a_malformed_generator_state_is_refused(change, message, tmp_path):
+    path = tmp_path / "model.npz"
+    saving.save_model(trained(), path)
+    rewrite(path, lambda arrays, document: change(document))
+    with pytest.raises(ValueError, match=message) as error:
+        saving.load_model(path)
+    assert str(error.value).startswith(f"{path}: ")
+
+
+
+# ---- layer configs in a file: each error names the file, the layer and the argument ---------------
+
+DENSE_0 = "layers[0] (Dense)"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c.update(kernel_initializer="he"),
+     f"{DENSE_0}, kernel_initializer: expected a dict {{'class_name': ..., 'config': {{...}}}}, got 'he'"),
+    (lambda c: c.update(kernel_initializer={"class_name": "Orthogonal", "config": {}}),
+     f"{DENSE_0}, kernel_initializer: unknown initializer 'Orthogonal'; known: {', '.join(saving.INITIALIZERS)}"),
+    (lambda c: c["kernel_initializer"]["config"].update(bogus=1),
+     f"{DENSE_0}, kernel_initializer: RandomNormal takes no argument bogus"),
+    (lambda c: c["kernel_regularizer"]["config"].update(l2=-1),
+     f"{DENSE_0}, kernel_regularizer: L2: l2 must be a non-negative number, got -1"),
+    (lambda c: c.update(bias_regularizer={"class_name": "L3", "config": {}}),
+     f"{DENSE_0}, bias_regularizer: unknown regularizer 'L3'; known: Regularizer, L1, L2, L1L2"),
+    (lambda c: c.update(activation={"alpha": 0.1}),
+     f"{DENSE_0}, activation: expected an activation name or {{'name': ..., 'alpha' or 'approximate': ...}}, "
+     "got {'alpha': 0.1}"),
+    (lambda c: c.update(activation=["relu"]),
+     f"{DENSE_0}, activation: unknown activation ['relu']; known: {', '.join(activations.ACTIVATIONS)}"),
+    (lambda c: c.update(activation={"name": "relu", "alpha": 0.1}),
+     f"{DENSE_0}, activation: alpha applies to 'leaky_relu' and 'elu' only, not to 'relu'"),
+    (lambda c: c.update(trainable="yes"), "layers[0]: trainable must be true or false, got 'yes'"),
+    (lambda c: c.update(bogus=1, bogus_too=2), f"{DENSE_0}: Dense takes no argument bogus, bogus_too"),
+], ids=["initializer-not-a-dict", "initializer-unknown", "initializer-argument", "regularizer-value",
+        "regularizer-unknown", "activation-no-name", "activation-list", "activation-option", "trainable",
+        "layer-arguments"])
+def test_a_bad_layer_config_names_the_file_the_layer_and_the_argument(change, message, tmp_path):
+    path = tmp_path / "model.npz"
+    saving.save_model(every_layer_model(), path)
+    rewrite(path, lambda arrays, document: change(document["layers"][0]["config"]))
+    with pytest.raises(ValueError) as error:
+        saving.load_model(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_a_layer_config_is_read_with_trainable_true_by_default():
+    config = saving.layer_config(layers.Dense(3, activation="tanh"))
+    del config["config"]["trainable"]
+    assert saving.layer_from_config(config).trainable is True
+    config["config"]["trainable"] = False
+    assert saving.layer_from_config(config).trainable is False
+
+
+@pytest.mark.parametrize("config", [{"class_name": "Dense"}, {"class_name": "Dense", "config": 3}, "Dense"])
+def test_layer_from_config_names_the_shape_it_expects(config):
+    with pytest.raises(ValueError) as error:
+        saving.layer_from_config(config)
+    assert str(error.value) == f"layer: expected {{'class_name': ..., 'config': {{...}}}}, got {config!r}"
+
+
+def test_configs_are_plain_json_values():
+    assert saving._plain([1, np.int64(2), (np.float32(0.5), "a", None)], "x") == [1, 2, [0.5, "a", None]]
+    assert saving._plain(np.bool_(True), "x") is True and type(saving._plain(np.int32(3), "x")) is int
+    with pytest.raises(ValueError) as error:
+        saving._plain([1, {"a": 2}], "Dense.units")
+    assert str(error.value) == ("cannot save Dense.units = {'a': 2}: nnlib files hold numbers, strings and "
+                                "nnlib's own objects")
+
+
+def test_what_cannot_be_saved_is_named_with_the_choices(tmp_path):
+    path = tmp_path / "never.npz"
+    odd = layers.Dense(2)
+    odd.units = {"a": 1}
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([odd]), path)
+    assert str(error.value) == ("cannot save Dense.units = {'a': 1}: nnlib files hold numbers, strings and "
+                                "nnlib's own objects")
+    initializer = initializers.RandomNormal(mean={"a": 1})
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([layers.Dense(2, kernel_initializer=initializer)]), path)
+    assert str(error.value).startswith("cannot save RandomNormal.mean = {'a': 1}: ")
+
+    class Half(regularizers.L2):
+        pass
+
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([layers.Dense(2, kernel_regularizer=Half(0.1))]), path)
+    assert str(error.value).endswith(": only nnlib's built-in regularizers (Regularizer, L1, L2, L1L2)")
+
+    class Custom(layers.Dense):
+        pass
+
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([Custom(2)]), path)
+    assert str(error.value).endswith(f": nnlib files hold the layers {', '.join(saving.LAYERS)}")
+    square = activations.Activation("square", lambda z: z * z, lambda z: 2 * z)
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([layers.Dense(2, activation=square)]), path)
+    assert str(error.value) == ("cannot save the activation 'square': only nnlib's built-in activations "
+                                f"({', '.join(activations.ACTIVATIONS)})")
+    forgetful = layers.Dense(2)
+    del forgetful.declared_input_dim
+    with pytest.raises(ValueError) as error:
+        saving.save_model(Sequential([forgetful]), path)
+    assert str(error.value) == "cannot save Dense 'dense': it has no attribute 'declared_input_dim' for 'input_dim'"
+    assert not path.exists()
 
 # ---- what cannot be saved --------------------------------------------------------------------
 
@@ -396,6 +837,12 @@ def test_deserialize_names_the_expected_shape(deserialize, config):
     """Anything but {"class_name": ..., "config": {...}} is refused with the shape it should have."""
     with pytest.raises(ValueError, match=r"expected a dict \{'class_name': \.\.\., 'config'"):
         deserialize(config)
+
+
+def test_deserialize_names_the_shape_without_a_prefix_when_not_told_where():
+    with pytest.raises(ValueError) as error:
+        optimizers.deserialize("adam")
+    assert str(error.value) == "expected a dict {'class_name': ..., 'config': {...}}, got 'adam'"
 
 
 def test_deserialize_accepts_keras_extra_keys():

@@ -192,3 +192,63 @@ def test_the_base_class_must_be_subclassed():
 def test_bad_arguments_are_refused_by_name(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_subclass_without_get_config_is_named():
+    class Constant(schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 0.1
+
+    with pytest.raises(NotImplementedError, match=r"Constant must define get_config\(self\)"):
+        repr(Constant())
+
+
+def test_errors_name_the_allowed_interval():
+    with pytest.raises(ValueError, match=r"^decay_steps must be a finite number in \(0.0, inf\], got 0$"):
+        schedules.ExponentialDecay(0.1, 0, 0.5)
+    with pytest.raises(ValueError, match=r"^alpha must be a finite number in \[0.0, 1.0\], got 1.5$"):
+        schedules.CosineDecay(0.1, 10, alpha=1.5)
+    assert schedules.CosineDecay(0.1, 10, alpha=1.0)(5) == pytest.approx(0.1)  # the upper end is allowed
+
+
+@pytest.mark.parametrize("step", ["3", None, [3]])
+def test_a_step_that_is_not_a_number_is_refused(step):
+    with pytest.raises(ValueError, match="step must be a number >= 0"):
+        schedules.ExponentialDecay(0.1, 10, 0.5)(step)
+
+
+def test_a_fractional_step_is_not_rounded():
+    assert schedules.PiecewiseConstantDecay([2], [1.0, 0.5])(2.5) == 0.5
+    assert schedules.ExponentialDecay(1.0, 1, 0.25)(0.5) == 0.5
+
+
+@pytest.mark.parametrize(("make", "name"), [
+    (lambda: schedules.ExponentialDecay(-0.1, 10, 0.5), "initial_learning_rate"),
+    (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), "decay_steps"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, 0.0), "decay_rate"),
+    (lambda: schedules.CosineDecay(-0.1, 10), "initial_learning_rate"),
+    (lambda: schedules.CosineDecay(0.1, 0), "decay_steps"),
+    (lambda: schedules.CosineDecay(0.1, 10, alpha=2.0), "alpha"),
+    (lambda: schedules.CosineDecay(0.1, 10, warmup_target=-1.0, warmup_steps=5), "warmup_target"),
+    (lambda: schedules.CosineDecay(0.1, 10, warmup_target=1.0, warmup_steps=-5), "warmup_steps"),
+])
+def test_errors_start_with_the_argument_name(make, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a finite number in "):
+        make()
+
+
+def test_messages_of_the_base_class_and_of_deserialize():
+    with pytest.raises(ValueError, match=r"^warmup_steps=5 needs a warmup_target \(the rate to warm up to\); "
+                                         "without one there is no warm-up$"):
+        schedules.CosineDecay(0.1, 10, warmup_steps=5)
+    with pytest.raises(NotImplementedError, match=r"^LearningRateSchedule must define __call__\(self, step\)$"):
+        schedules.LearningRateSchedule()(0)
+    with pytest.raises(ValueError, match="^unknown schedule 'Nope'; known schedules are: "):
+        schedules.deserialize({"class_name": "Nope", "config": {}})
+
+
+def test_schedules_of_one_class_are_equal_only_with_equal_arguments():
+    assert schedules.ExponentialDecay(0.1, 10, 0.5) == schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert schedules.ExponentialDecay(0.1, 10, 0.5) != schedules.ExponentialDecay(0.2, 10, 0.5)
+    assert schedules.CosineDecay(0.1, 10) != schedules.ExponentialDecay(0.1, 10, 0.5)
+
