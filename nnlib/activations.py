@@ -402,6 +402,8 @@ def get(identifier: str | Activation | None, alpha: float | None = None,
         )
     if identifier not in ACTIVATIONS:
         raise unknown_name("activation", identifier, ACTIVATIONS)
+    if alpha is not None and approximate is not None:  # no activation takes both: one would be ignored
+        raise ValueError(f"alpha and approximate cannot both be given (for {identifier!r})")
     if alpha is not None:
         if identifier == "leaky_relu":
             return _leaky(alpha)

@@ -182,8 +182,9 @@ def _check_labels(y, n_classes: int, name: str) -> Array:
             f"sparse_categorical_crossentropy needs {name} as integer class labels of shape "
             f"(n_samples,), got shape {y.shape}; for one-hot targets use 'categorical_crossentropy'"
         )
-    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
-        raise TypeError(f"{name} must hold integer class labels, got values such as {y[0]!r}")
+    fractional = np.not_equal(np.mod(y, 1), 0)
+    if np.any(fractional):  # name a value that is not a whole number, as a plain number
+        raise TypeError(f"{name} must hold integer class labels, got values such as {y[fractional][0].item()!r}")
     y = y.astype(np.intp)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)][0]

@@ -246,6 +246,9 @@ def test_gelu_and_silu_by_name():
     assert activations.get("gelu", approximate=False) is activations.get("gelu")
     with pytest.raises(ValueError, match="approximate applies to 'gelu' only"):
         activations.get("relu", approximate=True)
+    for name in ("leaky_relu", "gelu"):  # a saved config with both keys is refused, not half read
+        with pytest.raises(ValueError, match=f"^alpha and approximate cannot both be given \\(for '{name}'\\)$"):
+            activations.get(name, alpha=0.1, approximate=True)
     with pytest.raises(TypeError, match="approximate must be True or False"):
         activations.get("gelu", approximate="yes")
 

@@ -158,6 +158,8 @@ def test_target_errors_name_the_targets_and_hint_only_where_it_helps():
     scce = losses.get("sparse_categorical_crossentropy")
     with pytest.raises(TypeError, match=r"^y_val must hold integer class labels, got values such as \S*0\.5\b"):
         scce.prepare_targets(np.array([0.5, 1.0]), 2, "y_val")
+    with pytest.raises(TypeError, match=r"got values such as 2\.5$"):  # the bad value, not the first, plainly
+        scce.prepare_targets(np.array([0.0, 2.5, 1.0]), 3, "y_val")
     with pytest.raises(ValueError, match="^y contains the label 7"):  # "y" unless told otherwise
         scce.prepare_targets(np.array([7]), 2)
     with pytest.raises(TypeError, match="^y must hold numbers"):
