@@ -53,6 +53,7 @@ from nbgrader.preprocessors import Execute
 NOBODY = 65534
 SCRATCH_FILE_LIMIT = 64 * 2**20
 TMP_SIZE = 64 * 2**20
+UNIX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the final NUL
 # Read-only bits of /etc that Python and its libraries may look at; the rest of /etc stays out.
 ETC_FILES = ("ld.so.cache", "localtime", "nsswitch.conf", "passwd", "group", "hosts", "mime.types")
 
@@ -305,6 +306,14 @@ def _kill(pid: int) -> int:
         return 0
 
 
+def socket_parent() -> str:
+    """Where the kernel's private folder goes: the temporary folder, unless its path is too long for the
+    Unix sockets inside (``<folder>/nbcourse-kernel-XXXXXXXX/zmq-N``: 107 bytes at most on Linux, and
+    ZMQ says "File name too long" beyond), as under a deep TMPDIR; then /tmp."""
+    base = tempfile.gettempdir()
+    return base if len(os.fsencode(base)) + len("/nbcourse-kernel-XXXXXXXX/zmq-99") <= UNIX_SOCKET_PATH else "/tmp"
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels start inside :func:`bwrap_command`'s sandbox."""
 
@@ -316,7 +325,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.sandboxed:
             require()
             self.transport = "ipc"  # Unix sockets: the kernel's network namespace has no route to ours
-            self._private_dir = tempfile.mkdtemp(prefix="nbcourse-kernel-")
+            self._private_dir = tempfile.mkdtemp(prefix="nbcourse-kernel-", dir=socket_parent())
             self.cgroup = JobCgroup.create(Path(self._private_dir).name)
             if self.cgroup is not None:
                 weakref.finalize(self, self.cgroup.close)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import types
 
 import numpy as np
@@ -301,3 +303,25 @@ def test_a_forged_result_counts_as_the_students_answer_and_hangs_nothing(student
                      seconds=20)
     assert kernel.function("f")(0) == 7
     assert kernel.used < 5
+
+
+def test_the_kernels_sockets_fit_under_a_deep_temporary_folder(monkeypatch, tmp_path):
+    """ZMQ's ipc sockets are Unix sockets (107 bytes of path): under a deep TMPDIR (pytest-xdist's, a Dask
+    worker's) the kernel's private folder goes to /tmp instead, and every socket path fits."""
+    from nbcourse import sandbox
+
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert sandbox.socket_parent() == "/tmp"
+    folder = tempfile.mkdtemp(prefix="nbcourse-kernel-", dir=sandbox.socket_parent())
+    try:
+        assert len(os.fsencode(os.path.join(folder, "zmq-99"))) <= sandbox.UNIX_SOCKET_PATH
+    finally:
+        os.rmdir(folder)
+    shallow = tempfile.mkdtemp(prefix="s", dir="/tmp")
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", shallow)
+        assert sandbox.socket_parent() == shallow, "a short TMPDIR is kept"
+    finally:
+        os.rmdir(shallow)
