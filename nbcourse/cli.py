@@ -27,7 +27,6 @@ import argparse
 import html
 import os
 import re
-import shutil
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -164,7 +163,6 @@ def record(root: Path, result, tests: str, submission: str = "", release: str = 
     # nbgrader grades the expected names only and says "Skipping unknown notebook" in its log: said here
     skipped = unexpected_notebooks(root / "submitted" / student / assignment, expected)
     autograded = root / "autograded" / student / assignment
-    drop_linked_copies(root / "submitted" / student / assignment, autograded)
     graded = result.success and autograded.is_dir() and any(autograded.glob("*.ipynb"))
     if graded and not missing:
         reason = ""
@@ -178,20 +176,6 @@ def record(root: Path, result, tests: str, submission: str = "", release: str = 
     status.retry = needs_retry(status)
     status.write(root)
     return status
-
-
-def drop_linked_copies(submitted: Path, autograded: Path) -> None:
-    """Delete what nbgrader copied through a submission's symbolic links (a link named data.db to
-    the gradebook arrives in autograded/ as a copy of the gradebook, and from there in feedback/)."""
-    if not submitted.is_dir():
-        return
-    for link in (p for p in submitted.rglob("*") if p.is_symlink()):
-        copy = autograded / link.relative_to(submitted)
-        if copy.is_dir() and not copy.is_symlink():
-            shutil.rmtree(copy, ignore_errors=True)
-        elif copy.exists() or copy.is_symlink():
-            copy.chmod(0o644)
-            copy.unlink()
 
 
 def positive(text: str) -> int:

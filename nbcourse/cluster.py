@@ -139,6 +139,8 @@ def check_worker(env: dict[str, str], gradebook: tuple[str, int, int] | None, di
     if digest != code_digest():
         return ("it runs other grading code (nbcourse, nnlib or nbgrader) than the coordinating machine: install the "
                 "course's environment at the same commit there (`make` in a checkout)")
+    from sqlalchemy.engine import make_url
+
     from nbcourse import sandbox
 
     if env.get("NNCOURSE_SANDBOX", "on").lower() not in {"off", "0", "no", "false"}:
@@ -148,7 +150,7 @@ def check_worker(env: dict[str, str], gradebook: tuple[str, int, int] | None, di
             return str(error)
     url = env["NNCOURSE_DB_URL"]
     if url.startswith("sqlite"):
-        if gradebook is None or sqlite_identity(url.split("///", 1)[-1]) != gradebook:
+        if gradebook is None or sqlite_identity(make_url(url).database or "") != gradebook:
             return ("the gradebook is an SQLite file on the coordinating machine, which this worker cannot reach: "
                     "grade across machines with a PostgreSQL gradebook (NNCOURSE_DB_URL)")
         return ""
@@ -163,12 +165,17 @@ def check_worker(env: dict[str, str], gradebook: tuple[str, int, int] | None, di
     return ""
 
 
+def grader_key(env: dict[str, str], config: bytes) -> tuple:
+    """What a grading process fixes when it starts: the settings and nbgrader_config.py (a change: a new one)."""
+    return tuple(sorted(env.items())), config
+
+
 class Grader:
     """One grading process and the scratch course it grades in (one per Dask worker thread)."""
 
     def __init__(self, env: dict[str, str], config: bytes):
         self.root = Path(tempfile.mkdtemp(prefix="nbcourse-grader-"))
-        self.key = (tuple(sorted(env.items())), config)
+        self.key = grader_key(env, config)
         self.env = env
         self.worker: Worker | None = None
         weakref.finalize(self, shutil.rmtree, str(self.root), True)
@@ -228,7 +235,7 @@ def grade_submission(course: CourseFiles, submission: Submission) -> dict:
         _local.checked = checked
     config = course.files.get("nbgrader_config.py", (0, b""))[1]
     grader = getattr(_local, "grader", None)
-    if grader is None or grader.key != (tuple(sorted(course.env.items())), config):
+    if grader is None or grader.key != grader_key(course.env, config):
         if grader is not None:
             grader.close()
         grader = _local.grader = Grader(course.env, config)

@@ -286,7 +286,7 @@ def test_the_sandbox_hides_the_course_from_the_student(course):
                                                             "cost_answer").outputs)
     assert "SOLUTIONS False" in outputs and "GRADEBOOK False" in outputs and "OTHERS False" in outputs
     assert "LINKED False False own data" in outputs, "symbolic links must not bring the gradebook in"
-    # nbgrader copies what a link points to: the copy must not stay in autograded/ or reach feedback/
+    # links stay behind (cluster.py sends regular files only): what they point to never reaches autograded/, feedback/
     for folder in ("autograded", "feedback"):
         names = {p.name for p in (course[0] / folder / "reads_solutions" / ASSIGNMENT).rglob("*")}
         assert not names & {"gb.db", "sol"}, f"{folder}: {names}"
