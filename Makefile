@@ -13,7 +13,7 @@ READY  := $(VENV)/.ready
 # class) stay on one worker: pyproject.toml asks for --dist loadgroup, tests/conftest.py says why.
 WORKERS ?= auto
 
-.PHONY: book test test-fast mutation lint lock clean exercises collect autograde feedback grades report system
+.PHONY: book test test-fast mutation lint lock clean exercises collect autograde feedback grades report system student
 
 $(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,13 @@ $(READY): requirements.txt pyproject.toml
 book: $(READY)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-## system: the Debian packages the tests use (chromium for the browser tests, bubblewrap for the
-## grading sandbox, postgresql for the gradebook tests); installed when run as root with apt-get
+## system: the Debian packages the tests use (chromium for the browser tests, npm for their accessibility
+## checker, bubblewrap for the grading sandbox, postgresql for the gradebook tests); installed when run as
+## root with apt-get
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
@@ -38,13 +40,30 @@ system:
 	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; fi; \
 	fi
 
+## axe-core, the accessibility checker the browser tests inject into every page: from the npm registry,
+## the version package-lock.json pins (npm ci), into node_modules/
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@; \
+	else echo "npm is missing: the browser tests' accessibility check needs it (sudo apt-get install npm)"; fi
+
 ## test: the whole suite, as CI runs it (nnlib, book build, browser, grading, ruff, pre-commit hooks), on every core
-test: $(READY) system
+test: $(READY) system $(AXE)
 	$(BIN)/python -m pytest -n $(WORKERS)
 
 ## test-fast: nnlib and the repository (no book, browser, Keras, nbgrader or slow tests), on every core
 test-fast: $(READY)
 	$(BIN)/python -m pytest -n $(WORKERS) -m "not book and not slow and not keras and not grading"
+
+## student: a student's install into .venv-student, with only what the chapters and the exercises' self-check
+## need (KERAS=1 adds TensorFlow for the Keras chapter); versions pinned by requirements.txt
+STUDENT_VENV ?= .venv-student
+student:
+	$(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.txt \
+	  -r requirements-student.in $(if $(KERAS),-r requirements-keras.in)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "Ready. Open the course with: $(STUDENT_VENV)/bin/jupyter lab"
 
 ## instructors: regenerate exercises/ from solutions/, then grade submitted/<student>/<assignment>/
 ## ASSIGNMENT="a b" and STUDENT="s t" limit exercises/autograde/feedback to those; FORCE=1 redoes what is unchanged

@@ -461,15 +461,9 @@ def export(root: Path, to: str | None = None, fmt: str = "long", moodle_key: str
 # ---- the student's check ---------------------------------------------------------------
 
 def check(notebook: str) -> int:
-    from nbcourse.selfcheck import NotebookError, run_visible_tests, summary
+    from nbcourse.selfcheck import main as check_main
 
-    try:
-        results = run_visible_tests(notebook)
-    except NotebookError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(summary(results))
-    return 0 if all(r.passed for r in results) else 1
+    return check_main(notebook)
 
 
 def new(root: Path, name: str, title: str | None = None) -> int:

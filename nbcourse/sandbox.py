@@ -50,10 +50,11 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 
+from nbcourse.unix_sockets import socket_parent
+
 NOBODY = 65534
 SCRATCH_FILE_LIMIT = 64 * 2**20
 TMP_SIZE = 64 * 2**20
-UNIX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the final NUL
 # Read-only bits of /etc that Python and its libraries may look at; the rest of /etc stays out.
 ETC_FILES = ("ld.so.cache", "localtime", "nsswitch.conf", "passwd", "group", "hosts", "mime.types")
 
@@ -304,14 +305,6 @@ def _kill(pid: int) -> int:
         return 1
     except OSError:
         return 0
-
-
-def socket_parent() -> str:
-    """Where the kernel's private folder goes: the temporary folder, unless its path is too long for the
-    Unix sockets inside (``<folder>/nbcourse-kernel-XXXXXXXX/zmq-N``: 107 bytes at most on Linux, and
-    ZMQ says "File name too long" beyond), as under a deep TMPDIR; then /tmp."""
-    base = tempfile.gettempdir()
-    return base if len(os.fsencode(base)) + len("/nbcourse-kernel-XXXXXXXX/zmq-99") <= UNIX_SOCKET_PATH else "/tmp"
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from nbcourse.preprocessors import ANSI, is_test_cell
+from nbcourse.unix_sockets import socket_parent
+
+SOCKET_LEAF = "/nbcourse-check-XXXXXXXX/kernel-99"  # the longest socket path under the temporary folder
 
 SELF_CHECK_ENV = "NNCOURSE_SELFCHECK"
 
@@ -66,7 +70,8 @@ def run_visible_tests(path: str | Path, timeout: int = 120) -> list[PartResult]:
     os.environ[SELF_CHECK_ENV] = "1"  # the kernel inherits it: the notebook's own check cell skips
     try:
         # Unix sockets, not TCP: the kernel then has nothing to warn about on start-up
-        with tempfile.TemporaryDirectory(prefix="nbcourse-check-") as sockets:
+        # (under /tmp when TMPDIR is too deep for a socket's path: nbcourse/unix_sockets.py)
+        with tempfile.TemporaryDirectory(prefix="nbcourse-check-", dir=socket_parent(SOCKET_LEAF)) as sockets:
             manager = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
             client = NotebookClient(notebook, km=manager, timeout=timeout, kernel_name="python3", allow_errors=True,
                                     resources={"metadata": {"path": str(path.parent.resolve())}})
@@ -92,7 +97,7 @@ CHAPTER = re.compile(r"goes with the chapter \*([^*]+)\*")
 
 def chapter_pointer(notebook, path: Path) -> str:
     """"see the chapter 'X': <address>", as the feedback links it (the book's address as there), or ""."""
-    from nbcourse.feedback import book_address, find, read_book
+    from nbcourse.book import book_address, find, read_book
 
     intro = next((c.source for c in notebook.cells if c.cell_type == "markdown"), "")
     match = CHAPTER.search(intro)
@@ -132,3 +137,15 @@ def check_notebook(path: str | Path) -> list[PartResult] | None:
     if failed:
         raise AssertionError(f"{len(failed)} of {len(results)} parts fail their visible tests: {', '.join(failed)}")
     return results
+
+
+def main(notebook: str) -> int:
+    """``python -m nbcourse check NOTEBOOK``: one line per part; exit 0 if every part passes, 1 if one
+    fails, 2 if the notebook cannot be checked (with the reason)."""
+    try:
+        results = run_visible_tests(notebook)
+    except NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(results))
+    return 0 if all(r.passed for r in results) else 1

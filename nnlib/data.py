@@ -113,6 +113,27 @@ def train_holdout_split(x, y, holdout: float = 0.2, seed: Seed = None,
     return x[train], x[hold], y[train], y[hold]
 
 
+def train_val_test_split(x, y, validation: float = 0.2, test: float = 0.2, seed: Seed = None,
+                         shuffle: bool = True) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """``x_train, x_val, x_test, y_train, y_val, y_test``: three disjoint parts of (x, y).
+
+    The validation share chooses (epochs, learning rate, architecture); the test share is
+    used once, at the end, to report. Shares are fractions of all samples.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same number of samples, got {len(x)} and {len(y)}")
+    for name, share in (("validation", validation), ("test", test)):
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"{name} must be a fraction in (0, 1), got {share!r}")
+    n_val, n_test = round(validation * len(x)), round(test * len(x))
+    if min(n_val, n_test) < 1 or n_val + n_test >= len(x):
+        raise ValueError(f"validation={validation} and test={test} of {len(x)} samples leave an empty part")
+    order = rng_from(seed).permutation(len(x)) if shuffle else np.arange(len(x))
+    train, val, test_ = order[:-(n_val + n_test)], order[-(n_val + n_test):-n_test], order[-n_test:]
+    return x[train], x[val], x[test_], y[train], y[val], y[test_]
+
+
 def load_digits() -> tuple[Array, Array]:
     """scikit-learn's 8x8 handwritten digits, shipped with the package: x (1797, 64) in 0..16, y (1797,)."""
     from sklearn.datasets import load_digits as sklearn_digits

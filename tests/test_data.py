@@ -137,6 +137,31 @@ def test_train_holdout_split_defaults_order_and_edges():
         data.train_holdout_split(x[:3], y[:2])
 
 
+def test_train_val_test_split_parts_are_disjoint_and_sized():
+    x, y = np.arange(100)[:, None], np.arange(100)
+    x_train, x_val, x_test, y_train, y_val, y_test = data.train_val_test_split(x, y, validation=0.15,
+                                                                               test=0.25, seed=0)
+    assert (len(y_train), len(y_val), len(y_test)) == (60, 15, 25)
+    assert sorted(np.concatenate([y_train, y_val, y_test])) == list(range(100))
+    for xs, ys in ((x_train, y_train), (x_val, y_val), (x_test, y_test)):
+        np.testing.assert_array_equal(xs[:, 0], ys)
+    again = data.train_val_test_split(x, y, validation=0.15, test=0.25, seed=0)
+    np.testing.assert_array_equal(again[5], y_test)
+    *_, y_train, y_val, y_test = data.train_val_test_split(x, y, shuffle=False)
+    np.testing.assert_array_equal(y_val, np.arange(60, 80))  # without shuffling: train, validation, test in order
+    np.testing.assert_array_equal(y_test, np.arange(80, 100))
+    with pytest.raises(ValueError, match=r"^test must be a fraction in \(0, 1\), got 1.0$"):
+        data.train_val_test_split(x, y, test=1.0)
+    with pytest.raises(ValueError, match=r"^validation must be a fraction in \(0, 1\), got 0$"):
+        data.train_val_test_split(x, y, validation=0)
+    with pytest.raises(ValueError, match="^validation=0.5 and test=0.5 of 100 samples leave an empty part$"):
+        data.train_val_test_split(x, y, validation=0.5, test=0.5)
+    with pytest.raises(ValueError, match="^validation=0.01 and test=0.2 of 10 samples leave an empty part$"):
+        data.train_val_test_split(x[:10], y[:10], validation=0.01)
+    with pytest.raises(ValueError, match="^x and y must have the same number of samples, got 3 and 2$"):
+        data.train_val_test_split(x[:3], y[:2])
+
+
 def test_one_hot_of_no_labels_and_bad_labels():
     assert data.one_hot([]).shape == (0, 0)
     assert data.one_hot([], num_classes=3).shape == (0, 3)

@@ -25,16 +25,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
 from traitlets.config.loader import PyFileConfigLoader
 
-from nbcourse.feedback import (
-    UNGRADED_NOTE,
-    FeedbackExporter,
-    book_address,
-    link_hints,
-    make_id,
-    read_book,
-    read_chapter,
-    tex_to_html,
-)
+from nbcourse.book import book_address, make_id, read_book, read_chapter
+from nbcourse.feedback import UNGRADED_NOTE, FeedbackExporter, link_hints, tex_to_html
 
 BOOK_URL = "https://example.org/course/"
 MOMENTUM = "book/04_gradient_descent.html#momentum"

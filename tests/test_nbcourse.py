@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import types
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import nnlib.activations
 from nbcourse import checks, cli, harness, preprocessors, protocol
@@ -308,20 +310,34 @@ def test_a_forged_result_counts_as_the_students_answer_and_hangs_nothing(student
 def test_the_kernels_sockets_fit_under_a_deep_temporary_folder(monkeypatch, tmp_path):
     """ZMQ's ipc sockets are Unix sockets (107 bytes of path): under a deep TMPDIR (pytest-xdist's, a Dask
     worker's) the kernel's private folder goes to /tmp instead, and every socket path fits."""
-    from nbcourse import sandbox
+    from nbcourse import unix_sockets
 
     deep = tmp_path / ("d" * 60) / ("e" * 40)
     deep.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
-    assert sandbox.socket_parent() == "/tmp"
-    folder = tempfile.mkdtemp(prefix="nbcourse-kernel-", dir=sandbox.socket_parent())
+    assert unix_sockets.socket_parent() == "/tmp"
+    folder = tempfile.mkdtemp(prefix="nbcourse-kernel-", dir=unix_sockets.socket_parent())
     try:
-        assert len(os.fsencode(os.path.join(folder, "zmq-99"))) <= sandbox.UNIX_SOCKET_PATH
+        assert len(os.fsencode(os.path.join(folder, "zmq-99"))) <= unix_sockets.UNIX_SOCKET_PATH
     finally:
         os.rmdir(folder)
     shallow = tempfile.mkdtemp(prefix="s", dir="/tmp")
     try:
         monkeypatch.setattr(tempfile, "tempdir", shallow)
-        assert sandbox.socket_parent() == shallow, "a short TMPDIR is kept"
+        assert unix_sockets.socket_parent() == shallow, "a short TMPDIR is kept"
     finally:
         os.rmdir(shallow)
+
+
+@pytest.mark.slow
+def test_the_self_check_runs_under_a_deep_temporary_folder(monkeypatch, tmp_path):
+    """The self-check's kernel talks over Unix sockets too: under a deep TMPDIR they go to /tmp."""
+    from nbcourse.selfcheck import run_visible_tests
+
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    notebook = deep / "02_forward_propagation.ipynb"
+    shutil.copy(ROOT / "solutions" / "02_forward_propagation" / "02_forward_propagation.ipynb", notebook)
+    results = run_visible_tests(notebook, timeout=60)
+    assert results and all(r.passed for r in results), [r.message for r in results]
