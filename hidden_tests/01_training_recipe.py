@@ -17,8 +17,7 @@ import nnlib.data
 import nnlib.metrics
 from nbcourse.checks import Mistake, Part, check_function
 
-NNLIB_HINT = "See the chapter 'The training recipe', section 'The recipe in nnlib'."
-DIAGRAM_HINT = "See the chapter 'The training recipe', section 'The loop as a diagram'."
+SETS_HINT = "See the chapter 'The training recipe', section 'Training, validation and test sets'."
 BY_HAND_HINT = "See the chapter 'The training recipe', section 'The same loop by hand'."
 STOPPING_HINT = "See the chapter 'The training recipe', section 'The same loop by hand', and its exercise 1."
 
@@ -28,12 +27,12 @@ def generator(rng):
     return np.random.default_rng(int(rng.integers(2**31)))
 
 
-def reference_split(x, y, holdout, rng):
-    return nnlib.data.train_holdout_split(x, y, holdout=holdout, seed=rng)
+def reference_split(x, y, validation, rng):
+    return nnlib.data.train_holdout_split(x, y, holdout=validation, seed=rng)
 
 
 def split_with(x, y, n_hold, order_x, order_y=None, hold_first=False):
-    """A split with n_hold holdout samples, built from given orders (for the mistakes below)."""
+    """A split with n_hold validation samples, built from given orders (for the mistakes below)."""
     order_y = order_x if order_y is None else order_y
     cut = n_hold if hold_first else len(x) - n_hold
     if hold_first:
@@ -42,7 +41,7 @@ def split_with(x, y, n_hold, order_x, order_y=None, hold_first=False):
 
 
 def check_split(student, rng):
-    # round(holdout * n) against the mistakes: 7 * 0.4 = 2.8 (int: 2), 11 * 0.2 = 2.2 (math.ceil: 3).
+    # round(validation * n) against the mistakes: 7 * 0.4 = 2.8 (int: 2), 11 * 0.2 = 2.2 (math.ceil: 3).
     cases = [(rng.normal(size=(10, 2)), np.arange(10), 0.3, generator(rng)),
              (rng.normal(size=(50, 3)), rng.normal(size=(50, 1)), 0.2, generator(rng)),
              (rng.normal(size=(7, 1)), rng.integers(0, 3, 7), 0.4, generator(rng)),
@@ -58,20 +57,20 @@ def check_split(student, rng):
             Mistake("x and y were shuffled with two different permutations, so a sample's row of x "
                     "no longer sits next to its own row of y",
                     lambda x, y, h, rng: split_with(x, y, round(h * len(x)), rng.permutation(len(x)),
-                                                    rng.permutation(len(x))), NNLIB_HINT),
-            Mistake("the training part is the whole data set: the holdout samples are also trained on, "
-                    "so the holdout can no longer show how the model does on data it never saw",
+                                                    rng.permutation(len(x))), SETS_HINT),
+            Mistake("the training part is the whole data set: the validation samples are also trained on, "
+                    "so the validation set can no longer show how the model does on data it never saw",
                     lambda x, y, h, rng: (lambda o, k: (x[o], x[o[len(x) - k:]], y[o], y[o[len(x) - k:]]))(
-                        rng.permutation(len(x)), round(h * len(x))), DIAGRAM_HINT),
-            Mistake("the samples were not shuffled: the holdout is simply the last rows (this is what "
+                        rng.permutation(len(x)), round(h * len(x))), SETS_HINT),
+            Mistake("the samples were not shuffled: the validation set is simply the last rows (this is what "
                     "Keras's validation_split does, and it goes wrong when the data are sorted)",
                     lambda x, y, h, rng: split_with(x, y, round(h * len(x)), np.arange(len(x)))),
-            Mistake("n_holdout was rounded up (math.ceil); the task asks for round(holdout * n)",
+            Mistake("n_val was rounded up (math.ceil); the task asks for round(validation * n)",
                     lambda x, y, h, rng: split_with(x, y, math.ceil(h * len(x)), rng.permutation(len(x)))),
-            Mistake("n_holdout was rounded down (int or //); the task asks for round(holdout * n)",
+            Mistake("n_val was rounded down (int or //); the task asks for round(validation * n)",
                     lambda x, y, h, rng: split_with(x, y, int(h * len(x)), rng.permutation(len(x)))),
-            Mistake("the holdout was taken from the start of the permutation; the task asks for the "
-                    "last n_holdout entries of order",
+            Mistake("the validation set was taken from the start of the permutation; the task asks for the "
+                    "last n_val entries of order",
                     lambda x, y, h, rng: split_with(x, y, round(h * len(x)), rng.permutation(len(x)),
                                                     hold_first=True)),
         ],
@@ -85,12 +84,12 @@ def scaled_by(mean, std, *arrays):
 
 def check_standardize(student, rng):
     mistakes = [
-        Mistake("each set was scaled with its own statistics: the holdout's mean and standard deviation "
-                "were used for the holdout, so information from it leaked into the preparation",
-                lambda a, b: (*scaled_by(a.mean(0), a.std(0), a), *scaled_by(b.mean(0), b.std(0), b)), NNLIB_HINT),
-        Mistake("the statistics of all the data (training and holdout together) were used, "
+        Mistake("each set was scaled with its own statistics: the validation set's mean and standard deviation "
+                "were used for it, so information from it leaked into the preparation",
+                lambda a, b: (*scaled_by(a.mean(0), a.std(0), a), *scaled_by(b.mean(0), b.std(0), b)), SETS_HINT),
+        Mistake("the statistics of all the data (training and validation together) were used, "
                 "not those of the training set alone",
-                lambda a, b: scaled_by(np.r_[a, b].mean(0), np.r_[a, b].std(0), a, b), NNLIB_HINT),
+                lambda a, b: scaled_by(np.r_[a, b].mean(0), np.r_[a, b].std(0), a, b), SETS_HINT),
         Mistake("the sample standard deviation (ddof=1, dividing by n - 1) was used; the task asks for "
                 "np.std's default, dividing by n",
                 lambda a, b: scaled_by(a.mean(0), a.std(0, ddof=1), a, b)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import nnlib
+import nnlib.activations
 import nnlib.gradcheck
 import nnlib.layers
 import nnlib.optimizers
@@ -21,11 +22,12 @@ NOTES = {"w1": 0.1, "w2": 0.2, "w3": 0.1, "w4": 0.2, "b1": 1.0, "w5": 0.3, "w6":
 
 SIGN_HINT = "See the chapter 'Backpropagation', the aside 'The notes say dCf/dYp = (Ya - Yp)'."
 DERIVATIVE_HINT = "See the chapter 'Backpropagation', the aside 'The notes say dYp/dONi = 1/(1 + e^-ONi)^2'."
-FACTOR_HINT = "See the chapter 'Backpropagation', section 'dCf/dw5, one factor at a time'."
+FACTOR_HINT = "See the chapter 'Backpropagation', section 'dC/dw5, one factor at a time'."
 BIAS_HINT = "See the chapter 'Backpropagation', section 'Every other weight' (the shared bias)."
 OTHER_HINT = "See the chapter 'Backpropagation', section 'Every other weight'."
 STEP_HINT = "See the chapter 'Backpropagation', section 'One update step'."
 DENSE_HINT = "See the chapter 'Backpropagation', section 'The backward pass for a batch'."
+GENERAL_HINT = "See the chapter 'Backpropagation', section 'Backpropagation through any number of layers'."
 
 
 def reference_model(p):
@@ -40,9 +42,9 @@ def reference_model(p):
 
 
 def reference_gradients(x1, x2, Ya, p):
-    """Every dCf/d(parameter) from nnlib's backward pass, as a dict.
+    """Every dC/d(parameter) from nnlib's backward pass, as a dict.
 
-    nnlib's "mse" is Keras's, mean (Yp - Ya)^2 = 2 Cf, so its gradients are halved; the shared
+    nnlib's "mse" is Keras's, mean (Yp - Ya)^2 = 2 C, so its gradients are halved; the shared
     b1 reaches the cost through both hidden units, so its gradient is the sum of the two bias gradients.
     """
     model = reference_model(p)
@@ -103,7 +105,7 @@ def check_output(student, rng):
         student.function("output_gradients"), reference_output_gradients, name="output_gradients",
         cases=sample_cases(rng),
         mistakes=[
-            Mistake("the sign of dCf/dYp is flipped: the derivative of 1/2 (Ya - Yp)^2 is Yp - Ya, not Ya - Yp",
+            Mistake("the sign of dC/dYp is flipped: the derivative of 1/2 (Ya - Yp)^2 is Yp - Ya, not Ya - Yp",
                     lambda *a: output_of(by_hand(*a, sign=-1.0)), SIGN_HINT),
             Mistake("the notes' week-1 formula 1/(1 + e^-ONi)^2 = Yp^2 was used for dYp/dONi; it is Yp (1 - Yp)",
                     lambda *a: output_of(by_hand(*a, derivative=lambda s: s**2)), DERIVATIVE_HINT),
@@ -114,7 +116,7 @@ def check_output(student, rng):
             Mistake("the hidden units' inputs HN1i, HN2i were used where their outputs HN1o, HN2o belong "
                     "(ONi = w5 HN1o + w6 HN2o + b2)",
                     lambda *a: output_of(by_hand(*a, pre_activation=True))),
-            Mistake("the factor 1/2 of Cf was dropped: that is the gradient of (Ya - Yp)^2, twice too large",
+            Mistake("the factor 1/2 of C was dropped: that is the gradient of (Ya - Yp)^2, twice too large",
                     lambda *a: output_of(by_hand(*a, factor=2.0))),
         ],
     )
@@ -125,7 +127,7 @@ def check_hidden(student, rng):
         student.function("hidden_gradients"), reference_hidden_gradients, name="hidden_gradients",
         cases=sample_cases(rng),
         mistakes=[
-            Mistake("the sign of dCf/dYp is flipped: the derivative of 1/2 (Ya - Yp)^2 is Yp - Ya, not Ya - Yp",
+            Mistake("the sign of dC/dYp is flipped: the derivative of 1/2 (Ya - Yp)^2 is Yp - Ya, not Ya - Yp",
                     lambda *a: hidden_of(by_hand(*a, sign=-1.0)), SIGN_HINT),
             Mistake("the notes' week-1 formula 1/(1 + e^-z)^2 = sigma(z)^2 was used for the sigmoid's "
                     "derivative; it is sigma(z) (1 - sigma(z))",
@@ -133,13 +135,13 @@ def check_hidden(student, rng):
             Mistake("the notes' week-2 formula 1/(1 + e^-z) = sigma(z) was used for the sigmoid's derivative; "
                     "it is sigma(z) (1 - sigma(z))",
                     lambda *a: hidden_of(by_hand(*a, derivative=lambda s: s)), DERIVATIVE_HINT),
-            Mistake("dCf/db1 counts only the path through the first hidden unit: the shared bias reaches "
+            Mistake("dC/db1 counts only the path through the first hidden unit: the shared bias reaches "
                     "the cost through both, so its gradient is delta_1 + delta_2",
                     lambda *a: (lambda g: (*hidden_of(g)[:4], g["d_1"]))(by_hand(*a)), BIAS_HINT),
-            Mistake("dCf/db1 counts only the path through the second hidden unit: the shared bias reaches "
+            Mistake("dC/db1 counts only the path through the second hidden unit: the shared bias reaches "
                     "the cost through both, so its gradient is delta_1 + delta_2",
                     lambda *a: (lambda g: (*hidden_of(g)[:4], g["d_2"]))(by_hand(*a)), BIAS_HINT),
-            Mistake("dCf/db1 is the mean of the two paths; the chain rule adds them: delta_1 + delta_2",
+            Mistake("dC/db1 is the mean of the two paths; the chain rule adds them: delta_1 + delta_2",
                     lambda *a: (lambda g: (*hidden_of(g)[:4], g["b1"] / 2))(by_hand(*a)), BIAS_HINT),
             Mistake("w2 and w3 are swapped: w3 multiplies x2 into the first hidden unit (HN1i = w1 x1 + w3 x2 + b1)",
                     lambda *a: (lambda g: (g["w1"], g["w3"], g["w2"], g["w4"], g["b1"]))(by_hand(*a)), OTHER_HINT),
@@ -150,40 +152,40 @@ def check_hidden(student, rng):
     )
 
 
-def reference_gradient_step(x1, x2, Ya, p, alpha):
-    """nnlib's SGD step with rate alpha / 2 on "mse" (= 2 Cf) is the notes' step with rate alpha on Cf."""
+def reference_gradient_step(x1, x2, Ya, p, eta):
+    """nnlib's SGD step with rate eta / 2 on "mse" (= 2 C) is the notes' step with rate eta on C."""
     model = reference_model(p)
-    model.compile(optimizer=nnlib.optimizers.SGD(learning_rate=alpha / 2), loss="mse")
+    model.compile(optimizer=nnlib.optimizers.SGD(learning_rate=eta / 2), loss="mse")
     model.train_on_batch(np.array([[x1, x2]]), np.array([[Ya]]))
     W1, b1, W2, b2 = model.get_weights()
     shared_b1 = p["b1"] + (b1[0] - p["b1"]) + (b1[1] - p["b1"])   # the tied bias moves by both units' steps
     return W1[0, 0], W1[0, 1], W1[1, 0], W1[1, 1], shared_b1, W2[0, 0], W2[1, 0], b2[0]
 
 
-def stepped(p, g, alpha):
-    return tuple(p[name] - alpha * g[name] for name in NAMES)
+def stepped(p, g, eta):
+    return tuple(p[name] - eta * g[name] for name in NAMES)
 
 
-def output_layer_first(x1, x2, Ya, p, alpha):
+def output_layer_first(x1, x2, Ya, p, eta):
     """Update w5, w6, b2, then compute the hidden gradients with the new output weights."""
     g_out = by_hand(x1, x2, Ya, p)
-    q = dict(p, **{name: p[name] - alpha * g_out[name] for name in ["w5", "w6", "b2"]})
+    q = dict(p, **{name: p[name] - eta * g_out[name] for name in ["w5", "w6", "b2"]})
     g_hid = by_hand(x1, x2, Ya, q)
-    return tuple(q[name] - alpha * g_hid[name] if name in ["w1", "w2", "w3", "w4", "b1"] else q[name]
+    return tuple(q[name] - eta * g_hid[name] if name in ["w1", "w2", "w3", "w4", "b1"] else q[name]
                  for name in NAMES)
 
 
 def check_step(student, rng):
-    alphas = [0.1, 0.5, 1.0, 0.05, 2.0, 0.3, 0.1, 0.7, 1.5, 0.2]
-    cases = [(*case, alpha) for case, alpha in zip(sample_cases(rng), alphas, strict=True)]
+    etas = [0.1, 0.5, 1.0, 0.05, 2.0, 0.3, 0.1, 0.7, 1.5, 0.2]
+    cases = [(*case, eta) for case, eta in zip(sample_cases(rng), etas, strict=True)]
     step = student.function("gradient_step", substitutes={"output_gradients": reference_output_gradients,
                                                           "hidden_gradients": reference_hidden_gradients})
     check_function(
         step, reference_gradient_step, name="gradient_step", cases=cases,
         mistakes=[
-            Mistake("the step went uphill: w + alpha dCf/dw instead of w - alpha dCf/dw",
+            Mistake("the step went uphill: w + eta dC/dw instead of w - eta dC/dw",
                     lambda x1, x2, Ya, p, a: stepped(p, by_hand(x1, x2, Ya, p), -a), STEP_HINT),
-            Mistake("the step is twice too large: that is a step on Keras's mse, (Ya - Yp)^2 = 2 Cf",
+            Mistake("the step is twice too large: that is a step on Keras's mse, (Ya - Yp)^2 = 2 C",
                     lambda x1, x2, Ya, p, a: stepped(p, by_hand(x1, x2, Ya, p), 2 * a), STEP_HINT),
             Mistake("the output layer was updated first and the hidden gradients were then computed with the "
                     "new w5, w6, b2: all gradients must come from the old parameters",
@@ -268,10 +270,80 @@ def check_dense_backward(student, rng):
                    cases=numeric_cases, mistakes=mistakes, rtol=1e-5, atol=1e-7)
 
 
+def derivative_of(activation):
+    return getattr(nnlib.activations, f"{activation}_derivative")
+
+
+def reference_layer_backward(delta_next, W_next, z, activation):
+    """delta^l = (delta^(l+1) W^(l+1)^T) * f'(z^l), with nnlib's derivatives (relu'(0) = 0)."""
+    return (delta_next @ W_next.T) * derivative_of(activation)(z)
+
+
+def numerical_layer_backward(delta_next, W_next, z, activation):
+    """Central differences of C = sum(delta_next * Z^(l+1)), Z^(l+1) = f(z) W_next: its dC/dZ^(l+1) is delta_next."""
+    f = getattr(nnlib.activations, activation)
+    z = np.array(z, dtype=float)
+    return nnlib.gradcheck.numerical_gradient(lambda: float(np.sum((f(z) @ W_next) * delta_next)), z)
+
+
+def f_of(activation):
+    return getattr(nnlib.activations, activation)
+
+
+def f_prime_of_the_output(activation, z):
+    """The derivative written in terms of the activation, f'(z) = s(1 - s), but fed z itself."""
+    return {"sigmoid": z * (1 - z), "tanh": 1 - z**2, "relu": (z > 0).astype(float)}[activation]
+
+
+def layer_cases(rng):
+    """(delta_next, W_next, z, activation): the worked example, square W_next (a transpose still multiplies),
+    exact zeros for relu, large |z|, then shapes and values drawn for this student."""
+    cases = [
+        (np.array([[-0.4292700462893275]]), np.array([[0.3], [0.4]]), np.array([[1.3, 1.6]]), "sigmoid"),
+        (rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), "sigmoid"),
+        (rng.normal(size=(2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4)), "tanh"),
+        (rng.normal(size=(4, 3)), rng.normal(size=(3, 3)), np.array([[0.0, 1.0, -1.0]] * 4), "relu"),
+        (rng.normal(size=(1, 2)), rng.normal(size=(2, 2)), np.array([[40.0, -40.0]]), "sigmoid"),
+    ]
+    for activation in ("sigmoid", "tanh", "relu"):
+        n, units, units_next = (int(rng.integers(1, 9)) for _ in range(3))
+        cases.append((rng.normal(size=(n, units_next)), rng.normal(size=(units, units_next)),
+                      rng.normal(0, 2, size=(n, units)), activation))
+    return cases
+
+
+def check_layer_backward(student, rng):
+    mistakes = [
+        Mistake("f'(z^l) is missing: delta^l = (delta^(l+1) W^(l+1)^T) * f'(z^l)",
+                lambda d, W, z, a: d @ W.T, GENERAL_HINT),
+        Mistake("W_next is not transposed: delta_next @ W_next.T has the shape of z, (n, units)",
+                lambda d, W, z, a: (d @ W) * derivative_of(a)(z), GENERAL_HINT),
+        Mistake("f' was written for the layer's output (s (1 - s), 1 - t^2) but given the pre-activation z; "
+                "compute f(z) first, then its derivative",
+                lambda d, W, z, a: (d @ W.T) * f_prime_of_the_output(a, z), GENERAL_HINT),
+        Mistake("the activation f(z) was used where its derivative f'(z) belongs",
+                lambda d, W, z, a: (d @ W.T) * f_of(a)(z), GENERAL_HINT),
+        Mistake("delta was divided by the batch size: a mean cost's 1/n is already inside delta_next",
+                lambda d, W, z, a: (d @ W.T) * derivative_of(a)(z) / len(z), GENERAL_HINT),
+        Mistake("f'(z) was applied with a matrix product; it multiplies elementwise",
+                lambda d, W, z, a: (d @ W.T) @ derivative_of(a)(z), GENERAL_HINT),
+        Mistake("relu'(0) was taken as 1; at z = 0 exactly it is 0, as nnlib and TensorFlow take it",
+                lambda d, W, z, a: (d @ W.T) * (derivative_of(a)(z) if a != "relu" else (z >= 0)), GENERAL_HINT),
+    ]
+    backward = student.function("layer_backward")
+    check_function(backward, reference_layer_backward, name="layer_backward", cases=layer_cases(rng),
+                   mistakes=mistakes)
+    numeric_cases = [(rng.normal(size=(3, 2)), rng.normal(size=(4, 2)), rng.normal(size=(3, 4)), activation)
+                     for activation in ("sigmoid", "tanh")]
+    check_function(backward, numerical_layer_backward, name="layer_backward (against numerical gradients)",
+                   cases=numeric_cases, mistakes=mistakes, rtol=1e-5, atol=1e-7)
+
+
 PARTS = [
     Part("output_test", check_output),
     Part("hidden_test", check_hidden),
     Part("step_test", check_step),
     Part("dense_forward_test", check_dense_forward),
     Part("dense_backward_test", check_dense_backward),
+    Part("layer_backward_test", check_layer_backward),
 ]

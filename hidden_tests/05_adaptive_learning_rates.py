@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import nnlib.optimizers
+import nnlib.schedules
 from nbcourse.checks import Mistake, Part, check_function
 
 EPS_HINT = "Keras puts epsilon inside the square root"
@@ -18,6 +19,8 @@ RMSPROP_HINT = "See the chapter 'Adaptive learning rates', section 'RMSprop'."
 ADADELTA_HINT = "See the chapter 'Adaptive learning rates', section 'Adadelta'."
 ADAM_HINT = "See the chapter 'Adaptive learning rates', section 'Adam'."
 ADAM_BIAS_HINT = "See the chapter 'Adaptive learning rates', section \"Adam's bias correction\"."
+COSINE_HINT = "See the chapter 'Adaptive learning rates', section 'Cosine decay'."
+WARMUP_HINT = "See the chapter 'Adaptive learning rates', section 'Warm-up'."
 
 
 def nn_step(optimizer, w, g, state, t=1):
@@ -58,10 +61,10 @@ def check_adagrad(student, rng):
     mistakes = [
         Mistake("the step used the accumulator before this step's g^2 was added; add it first",
                 lambda w, g, G, lr=0.001, eps=1e-7: (w - lr * g / np.sqrt(G + eps), G + g**2), ADAGRAD_HINT),
-        Mistake("epsilon was added outside the square root (the textbook's sqrt(G) + eps); " + EPS_HINT,
+        Mistake("epsilon was added outside the square root (the textbook's sqrt(s) + eps); " + EPS_HINT,
                 lambda w, g, G, lr=0.001, eps=1e-7: (w - lr * g / (np.sqrt(G + g**2) + eps), G + g**2),
                 ADAGRAD_HINT),
-        Mistake("the accumulator was returned unchanged; return the new sum G + g^2, the next step needs it",
+        Mistake("the accumulator was returned unchanged; return the new sum s + g^2, the next step needs it",
                 lambda w, g, G, lr=0.001, eps=1e-7: (w - lr * g / np.sqrt(G + g**2 + eps), G), ADAGRAD_HINT),
         Mistake("the step was divided by the sum of squares itself, not by its square root",
                 lambda w, g, G, lr=0.001, eps=1e-7: (w - lr * g / (G + g**2 + eps), G + g**2), ADAGRAD_HINT),
@@ -82,15 +85,15 @@ def nn_rmsprop_step(w, g, mean_square, lr=0.001, rho=0.9, eps=1e-7):
 
 def check_rmsprop(student, rng):
     mistakes = [
-        Mistake("the squared gradients were summed as in Adagrad (S + g^2); RMSprop keeps a moving average, "
-                "rho S + (1 - rho) g^2",
+        Mistake("the squared gradients were summed as in Adagrad (s + g^2); RMSprop keeps a moving average, "
+                "rho s + (1 - rho) g^2",
                 lambda w, g, S, lr=0.001, rho=0.9, eps=1e-7: (w - lr * g / np.sqrt(S + g**2 + eps), S + g**2),
                 RMSPROP_HINT),
         Mistake("rho and 1 - rho are swapped: the old average keeps the weight rho, the new g^2 gets 1 - rho",
                 lambda w, g, S, lr=0.001, rho=0.9, eps=1e-7: (
                     w - lr * g / np.sqrt((1 - rho) * S + rho * g**2 + eps), (1 - rho) * S + rho * g**2),
                 RMSPROP_HINT),
-        Mistake("epsilon was added outside the square root (sqrt(E[g^2]) + eps, as in PyTorch); " + EPS_HINT,
+        Mistake("epsilon was added outside the square root (sqrt(s) + eps, as in PyTorch); " + EPS_HINT,
                 lambda w, g, S, lr=0.001, rho=0.9, eps=1e-7: (
                     w - lr * g / (np.sqrt(rho * S + (1 - rho) * g**2) + eps), rho * S + (1 - rho) * g**2),
                 RMSPROP_HINT),
@@ -130,11 +133,11 @@ def adadelta(w, g, Eg2, Edw2, lr=0.001, rho=0.95, eps=1e-7, swap=False, old_grad
 def check_adadelta(student, rng):
     mistakes = [
         Mistake("the two accumulators are swapped in the ratio: the step is sqrt(E[dw^2] + eps) / "
-                "sqrt(E[g^2] + eps) times g, the steps' average on top",
+                "sqrt(s + eps) times g, the steps' average on top",
                 lambda *a: adadelta(*a, swap=True), ADADELTA_HINT),
-        Mistake("the new state was returned in the wrong order: return (w, E[g^2], E[dw^2])",
+        Mistake("the new state was returned in the wrong order: return (w, s, E[dw^2])",
                 lambda *a: (lambda r: (r[0], r[2], r[1]))(adadelta(*a)), ADADELTA_HINT),
-        Mistake("the step used E[g^2] before this step's g^2 was added; update it first",
+        Mistake("the step used s before this step's g^2 was added; update it first",
                 lambda *a: adadelta(*a, old_grad=True), ADADELTA_HINT),
         Mistake("the average of squared steps was fed lr * dw; Keras feeds it dw, before the learning rate",
                 lambda *a: adadelta(*a, scaled=True), ADADELTA_HINT),
@@ -179,13 +182,13 @@ def check_adam(student, rng):
         Mistake("the bias correction is missing: Keras multiplies the learning rate by "
                 "sqrt(1 - beta_2^t) / (1 - beta_1^t)", lambda *a: adam(*a, kind="none"), ADAM_BIAS_HINT),
         Mistake("the textbook form m_hat / (sqrt(v_hat) + eps) was used: Keras adds epsilon to the root of the "
-                "uncorrected v (the two differ when epsilon is large)",
+                "uncorrected s (the two differ when epsilon is large)",
                 lambda *a: adam(*a, kind="textbook"), ADAM_HINT),
-        Mistake("only m was bias-corrected; v needs its correction too (the sqrt(1 - beta_2^t) in lr_t)",
+        Mistake("only m was bias-corrected; s needs its correction too (the sqrt(1 - beta_2^t) in lr_t)",
                 lambda *a: adam(*a, kind="m only"), ADAM_HINT),
         Mistake("the bias correction used t + 1: t is already the number of the step being taken (1 for the first)",
                 lambda *a: adam(*a, kind="t+1"), ADAM_HINT),
-        Mistake("m was divided by v + eps; it is divided by sqrt(v) + eps",
+        Mistake("m was divided by s + eps; it is divided by sqrt(s) + eps",
                 lambda *a: adam(*a, kind="no root"), ADAM_HINT),
     ]
     settings = [((3,), 3, (0.1,)), ((2, 2), 1, (0.01, 0.9, 0.999, 1e-7)), ((1,), 10, ()),
@@ -205,9 +208,112 @@ def check_adam(student, rng):
     check_function(step, nn_adam_step, name="adam_step", cases=cases32, mistakes=mistakes, rtol=1e-5, atol=1e-6)
 
 
+def each_step(schedule, step):
+    """schedule (nnlib's) at every step of ``step``: a float for a number, an array of its shape for an array."""
+    steps = np.asarray(step)
+    rates = np.array([schedule(int(s)) for s in steps.ravel()]).reshape(steps.shape)
+    return float(rates) if steps.ndim == 0 else rates
+
+
+def nn_cosine_decay(step, initial_lr, decay_steps, alpha=0.0):
+    return each_step(nnlib.schedules.CosineDecay(initial_lr, decay_steps, alpha=alpha), step)
+
+
+def cosine(step, initial_lr, decay_steps, alpha=0.0, half=True, shift=0, clamp=True, absolute_floor=False):
+    """Cosine decay with one thing changed (for the mistakes below); also the grader's stand-in for the
+    student's cosine_decay in Part 6, where a warm-up's steps may be negative (nnlib refuses those)."""
+    t = np.asarray(step, dtype=float) + shift
+    if clamp:
+        t = np.minimum(t, decay_steps)
+    factor = np.cos(np.pi * t / decay_steps)
+    if half:
+        factor = 0.5 * (1 + factor)
+    if absolute_floor:
+        return alpha + (initial_lr - alpha) * factor
+    return initial_lr * ((1 - alpha) * factor + alpha)
+
+
+def schedule_cases(rng, fixed, draw):
+    """fixed cases, then this student's: each drawn (step, *settings) with an array of steps too."""
+    cases = list(fixed)
+    for _ in range(3):
+        settings = draw(rng)
+        horizon = settings[1] + (settings[3] if len(settings) > 3 else 0)
+        cases.append((int(rng.integers(0, 2 * horizon)), *settings))
+        cases.append((np.sort(rng.integers(0, 2 * horizon, size=int(rng.integers(2, 8)))), *settings))
+    return cases
+
+
+def check_cosine(student, rng):
+    mistakes = [
+        Mistake("the 1/2 (1 + cos) is missing: the factor cos(pi t / T) runs from 1 to -1, so the rate goes "
+                "below the floor (negative without one); (1 + cos) / 2 runs from 1 to 0",
+                lambda *a: cosine(*a, half=False), COSINE_HINT),
+        Mistake("the step was counted from 1: Keras's step is the number of updates already made, 0 for the "
+                "first, which uses the initial rate", lambda *a: cosine(*a, shift=1), COSINE_HINT),
+        Mistake("the step was not clamped at decay_steps: after decay_steps the cosine climbs back up; use "
+                "min(step, decay_steps) so that the rate stays at the floor", lambda *a: cosine(*a, clamp=False),
+                COSINE_HINT),
+        Mistake("alpha was used as the floor itself; the floor is alpha times the initial rate",
+                lambda *a: cosine(*a, absolute_floor=True), COSINE_HINT),
+        Mistake("alpha was ignored: the rate decays to 0 instead of to alpha times the initial rate",
+                lambda step, lr, steps, alpha=0.0: cosine(step, lr, steps), COSINE_HINT),
+    ]
+    fixed = [(0, 0.1, 100), (50, 0.1, 100), (100, 0.1, 100), (150, 0.1, 100),  # the start, the middle, the end, after
+             (1, 1.0, 10), (37, 0.5, 40, 0.2), (120, 0.01, 100, 0.5),
+             (np.arange(0, 30, 3), 1.0, 20, 0.1), (np.array([[0, 5], [10, 15]]), 0.3, 10)]
+    cases = schedule_cases(rng, fixed, lambda rng: (log_uniform(rng, 1e-4, 1.0), int(rng.integers(2, 500)),
+                                                   float(rng.uniform(0.0, 0.5))))
+    check_function(student.function("cosine_decay"), nn_cosine_decay, name="cosine_decay", cases=cases,
+                   mistakes=mistakes)
+
+
+def nn_warmup_cosine_decay(step, initial_lr, decay_steps, warmup_target, warmup_steps, alpha=0.0):
+    schedule = nnlib.schedules.CosineDecay(initial_lr, decay_steps, alpha=alpha, warmup_target=warmup_target,
+                                           warmup_steps=warmup_steps)
+    return each_step(schedule, step)
+
+
+def warmup(step, start, decay_steps, peak, warmup_steps, alpha=0.0, shift=0, unshifted=False, clamp_at=None,
+           from_zero=False, from_start=False):
+    """Warm-up then cosine decay with one thing changed (for the mistakes below)."""
+    t = np.minimum(np.asarray(step, dtype=float), decay_steps + warmup_steps if clamp_at is None else clamp_at)
+    begin = 0.0 if from_zero else start
+    warm = begin + (peak - begin) * (t + shift) / warmup_steps
+    decay = cosine(t if unshifted else t - warmup_steps, start if from_start else peak, decay_steps, alpha)
+    rates = np.where(t < warmup_steps, warm, decay)
+    return float(rates) if rates.ndim == 0 else rates
+
+
+def check_warmup(student, rng):
+    mistakes = [
+        Mistake("the warm-up is one step ahead ((t + 1) / W): the rate must reach the peak at step W, not W - 1, "
+                "and be initial_lr at step 0", lambda *a: warmup(*a, shift=1), WARMUP_HINT),
+        Mistake("the cosine was started at step t instead of t - warmup_steps: the decay begins where the "
+                "warm-up ends", lambda *a: warmup(*a, unshifted=True), WARMUP_HINT),
+        Mistake("the step was clamped at decay_steps; with warm-up the decay ends at decay_steps + warmup_steps",
+                lambda *a: warmup(*a, clamp_at=a[2]), WARMUP_HINT),
+        Mistake("the warm-up started from 0; it starts from initial_lr", lambda *a: warmup(*a, from_zero=True),
+                WARMUP_HINT),
+        Mistake("the cosine decayed from initial_lr; after the warm-up it decays from warmup_target, the peak",
+                lambda *a: warmup(*a, from_start=True), WARMUP_HINT),
+    ]
+    fixed = [(0, 0.0, 100, 0.1, 10), (5, 0.0, 100, 0.1, 10), (9, 0.0, 100, 0.1, 10), (10, 0.0, 100, 0.1, 10),
+             (60, 0.0, 100, 0.1, 10), (105, 0.0, 100, 0.1, 10), (500, 0.0, 100, 0.1, 10),
+             (3, 0.02, 50, 0.1, 4), (30, 0.01, 20, 0.5, 1, 0.1), (np.arange(0, 40, 2), 0.001, 25, 0.2, 6, 0.05)]
+    cases = schedule_cases(rng, fixed, lambda rng: (log_uniform(rng, 1e-5, 1e-2), int(rng.integers(2, 300)),
+                                                   log_uniform(rng, 0.01, 1.0), int(rng.integers(1, 60)),
+                                                   float(rng.uniform(0.0, 0.5))))
+    student_fn = student.function("warmup_cosine_decay", substitutes={"cosine_decay": cosine})
+    check_function(student_fn, nn_warmup_cosine_decay, name="warmup_cosine_decay", cases=cases,
+                   mistakes=mistakes)
+
+
 PARTS = [
     Part("adagrad_test", check_adagrad),
     Part("rmsprop_test", check_rmsprop),
     Part("adadelta_test", check_adadelta),
     Part("adam_test", check_adam),
+    Part("cosine_test", check_cosine),
+    Part("warmup_test", check_warmup),
 ]

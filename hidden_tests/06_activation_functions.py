@@ -8,6 +8,8 @@ A derivative's check serves the reference's activation to the kernel while it ru
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import nnlib.activations as nn_act
@@ -20,6 +22,7 @@ SLOPE_HINT = ("See the chapter 'Activation functions', aside 'The notes say: lea
               "and 0.01x'.")
 SOFTPLUS_HINT = "See the chapter 'Activation functions', section 'Softplus versus ReLU'."
 MAXOUT_HINT = "See the chapter 'Activation functions', section 'Maxout'."
+SMOOTH_HINT = "See the chapter 'Activation functions', section 'GELU and SiLU'."
 
 
 def must_stay_finite(function, name, z, mistake, hint):
@@ -124,6 +127,11 @@ def check_relu_family(student, rng):
     )
 
 
+def check_relu_elu(student, rng):
+    check_relu_family(student, rng)
+    check_elu(student, rng)
+
+
 def check_elu(student, rng):
     cases = [(rng.normal(0, 2, 9), 0.5), (rng.normal(0, 2, (4, 3)), 2.0),
              (np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0]), 1.5), (rng.normal(0, 2, 6), 1.0)]
@@ -191,6 +199,86 @@ def check_softplus(student, rng):
                    rtol=1e-5, atol=1e-6)
 
 
+def silu_times(step):
+    """z step(z): SiLU with another soft step in place of the sigmoid."""
+    return lambda z: np.asarray(z, dtype=float) * step(np.asarray(z, dtype=float))
+
+
+ROOT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu_tanh(z, root=ROOT_2_OVER_PI, cubic=0.044715, power=3, half=0.5):
+    """The tanh form of GELU, with its constants as arguments so that the mistakes can change them."""
+    z = np.asarray(z, dtype=float)
+    c = np.clip(z, -50.0, 50.0)  # tanh is +-1 beyond: no overflow in c^3
+    return half * z * (1.0 + np.tanh(root * (c + cubic * c**power)))
+
+
+def check_silu_gelu(student, rng):
+    extreme = np.array([-1000.0, -40.0, -1.0, 0.0, 1.0, 40.0, 1000.0])
+    cases = [(rng.normal(0, 2, 9),), (rng.normal(0, 2, (4, 3)),), (np.zeros(2),), (extreme,)]
+    cases32 = [(rng.normal(0, 2, 6).astype(np.float32),)]  # float32: compared to float32 precision
+    silu = student.function("silu")
+    silu_derivative = student.function("silu_derivative", substitutes={"silu": nn_act.silu})
+    gelu = student.function("gelu")
+    sigmoid = nn_act.sigmoid
+    check_function(
+        silu, nn_act.silu, name="silu", cases=cases,
+        mistakes=[
+            Mistake("sigma(z) alone was returned: SiLU is z times sigma(z)", sigmoid, SMOOTH_HINT),
+            Mistake("z / (1 + e^z) = z sigma(-z): the sign of the exponent is flipped, sigma(z) = 1 / (1 + e^-z)",
+                    silu_times(lambda z: sigmoid(-z)), SMOOTH_HINT),
+            Mistake("z Phi(z), which is GELU, was returned for SiLU", nn_act.gelu, SMOOTH_HINT),
+        ],
+    )
+    check_function(
+        silu_derivative, nn_act.silu_derivative, name="silu_derivative", cases=cases,
+        mistakes=[
+            Mistake("sigma(z) alone: the product rule's second term z sigma(z) (1 - sigma(z)) is missing",
+                    sigmoid, SMOOTH_HINT),
+            Mistake("z sigma(z) (1 - sigma(z)) alone: the product rule's first term sigma(z) is missing",
+                    lambda z: np.asarray(z, dtype=float) * nn_act.sigmoid_derivative(z), SMOOTH_HINT),
+            Mistake("sigma(z) (1 - sigma(z)), the sigmoid's derivative: SiLU is z sigma(z), a product",
+                    nn_act.sigmoid_derivative, SMOOTH_HINT),
+            Mistake("silu(z) itself was returned instead of its derivative", nn_act.silu, SMOOTH_HINT),
+        ],
+    )
+    exact_cases = [(z, False) for (z,) in cases]
+    check_function(
+        gelu, nn_act.gelu, name="gelu", cases=exact_cases,
+        mistakes=[
+            Mistake("the tanh approximation was returned for approximate=False: the exact GELU is "
+                    "(z / 2)(1 + erf(z / sqrt 2))", lambda z, a: gelu_tanh(z), SMOOTH_HINT),
+            Mistake("(z / 2)(1 + erf(z)): Phi(z) = (1 + erf(z / sqrt 2)) / 2, the sqrt 2 is missing",
+                    lambda z, a: 0.5 * z * (1.0 + np.vectorize(math.erf)(z)),
+                    SMOOTH_HINT),
+            Mistake("z sigma(1.702 z), the sigmoid approximation of GELU, was returned instead of the exact form",
+                    lambda z, a: silu_times(lambda x: sigmoid(1.702 * x))(z), SMOOTH_HINT),
+            Mistake("Phi(z) alone was returned: GELU is z times Phi(z)", lambda z, a: nn_act.normal_cdf(z),
+                    SMOOTH_HINT),
+        ],
+    )
+    approximate_cases = [(z, True) for (z,) in cases]
+    check_function(
+        gelu, lambda z, a: nn_act.gelu(z, approximate=True), name="gelu", cases=approximate_cases,
+        mistakes=[
+            Mistake("the exact GELU was returned for approximate=True: the tanh form is asked for there",
+                    lambda z, a: nn_act.gelu(z), SMOOTH_HINT),
+            Mistake("sqrt(pi / 2) was written for sqrt(2 / pi) in the tanh form",
+                    lambda z, a: gelu_tanh(z, root=np.sqrt(np.pi / 2.0)), SMOOTH_HINT),
+            Mistake("0.044715 z^2 was written for 0.044715 z^3 in the tanh form",
+                    lambda z, a: gelu_tanh(z, power=2), SMOOTH_HINT),
+            Mistake("the factor 1/2 is missing: the tanh form is (z / 2)(1 + tanh(...))",
+                    lambda z, a: gelu_tanh(z, half=1.0), SMOOTH_HINT),
+            Mistake("the cubic term is missing: tanh(sqrt(2 / pi) z) alone, without 0.044715 z^3",
+                    lambda z, a: gelu_tanh(z, cubic=0.0), SMOOTH_HINT),
+        ],
+    )
+    check_function(silu, nn_act.silu, name="silu", cases=cases32, rtol=1e-5, atol=1e-6)
+    check_function(silu_derivative, nn_act.silu_derivative, name="silu_derivative", cases=cases32,
+                   rtol=1e-5, atol=1e-6)
+
+
 def reference_maxout(x, W, b):
     d, units, pieces = W.shape
     layer = nn_layers.Maxout(units, pieces=pieces)
@@ -223,8 +311,8 @@ def check_maxout(student, rng):
 
 PARTS = [
     Part("tanh_test", check_tanh),
-    Part("relu_family_test", check_relu_family),
-    Part("elu_test", check_elu),
+    Part("relu_family_test", check_relu_elu),
     Part("softplus_test", check_softplus),
+    Part("silu_gelu_test", check_silu_gelu),
     Part("maxout_test", check_maxout),
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 import nnlib.callbacks as nn_callbacks
 import nnlib.layers as nn_layers
+import nnlib.optimizers as nn_opt
 import nnlib.regularizers as nn_reg
 from nbcourse.checks import CheckFailed, Mistake, Part, StudentError, check_function
 
@@ -17,6 +18,8 @@ DROPOUT_HINT = "See the chapter 'Regularisation', section 'Dropout'."
 BATCHNORM_HINT = "See the chapter 'Regularisation', section 'Batch normalisation'."
 L1_L2_HINT = "See the chapter 'Regularisation', section 'L1 and L2'."
 EARLY_STOPPING_HINT = "See the chapter 'Regularisation', section 'Early stopping'."
+DECAY_HINT = "See the chapter 'Regularisation', section 'Under Adam, L2 is not weight decay'."
+CLIP_HINT = "See the chapter 'Regularisation', section 'Gradient clipping'."
 
 
 def reference_dropout_forward(x, rate, rng):
@@ -292,9 +295,134 @@ def check_early_stopping(student, rng):
     )
 
 
+def reference_sgd_step(w, g, lr, *, lam=0.0, wd=None):
+    """One step of nnlib's SGD: with an L2 penalty lam (its gradient added to g) or weight_decay=wd."""
+    w, g = np.array(w, dtype=float), np.asarray(g, dtype=float)
+    grad = g + nn_reg.L2(lam).gradient(w) if lam else g
+    nn_opt.SGD(lr, weight_decay=wd).apply([grad], [w])
+    return w
+
+
+def check_weight_decay(student, rng):
+    def cases():
+        drawn = [(rng.normal(size=shape), rng.normal(size=shape), float(lr), float(strength))
+                 for shape, lr, strength in [((4,), 0.1, 0.5), ((3, 2), 0.01, 0.05), ((2, 2, 3), 0.3, 1.0),
+                                             ((5,), rng.uniform(0.001, 0.5), rng.uniform(0.01, 2.0))]]
+        return [*drawn,
+                (np.array([1.0, -2.0]), np.array([0.5, 0.5]), 0.1, 0.5),   # the visible check
+                (np.zeros((2, 2)), rng.normal(size=(2, 2)), 0.1, 0.3),     # w = 0: nothing to decay
+                (rng.normal(size=(3,)), np.zeros(3), 0.2, 0.4)]            # g = 0: decay alone
+    l2_cases, wd_cases = cases(), cases()
+    check_function(
+        student.function("sgd_step_l2"), lambda w, g, lr, lam: reference_sgd_step(w, g, lr, lam=lam),
+        name="sgd_step_l2", cases=l2_cases,
+        mistakes=[
+            Mistake("the factor 2 is missing: the gradient of lam * sum w^2 is 2 lam w",
+                    lambda w, g, lr, lam: w - lr * (g + lam * w), DECAY_HINT),
+            Mistake("the penalty's value lam * sum w^2 was added to the gradient, not its gradient 2 lam w",
+                    lambda w, g, lr, lam: w - lr * (g + lam * np.sum(w**2)), DECAY_HINT),
+            Mistake("the penalty's gradient has the wrong sign: it pulls the weights towards 0",
+                    lambda w, g, lr, lam: w - lr * (g - 2 * lam * w), DECAY_HINT),
+            Mistake("the penalty was applied to the gradient, 2 lam g, not to the weights",
+                    lambda w, g, lr, lam: w - lr * (g + 2 * lam * g), DECAY_HINT),
+        ],
+    )
+    check_function(
+        student.function("sgd_step_weight_decay"), lambda w, g, lr, wd: reference_sgd_step(w, g, lr, wd=wd),
+        name="sgd_step_weight_decay", cases=wd_cases,
+        mistakes=[
+            Mistake("the decay was applied to the gradient (w - lr (g + wd g)): weight decay shrinks the weights",
+                    lambda w, g, lr, wd: w - lr * (g + wd * g), DECAY_HINT),
+            Mistake("the decay is missing the learning rate: the factor is 1 - lr wd, not 1 - wd",
+                    lambda w, g, lr, wd: (1 - wd) * w - lr * g, DECAY_HINT),
+            Mistake("2 wd w was added to the gradient, the L2 penalty with lam = wd: decoupled decay "
+                    "with wd equals L2 with lam = wd / 2", lambda w, g, lr, wd: w - lr * (g + 2 * wd * w), DECAY_HINT),
+            Mistake("the decay has the wrong sign: the factor is 1 - lr wd, which shrinks the weights",
+                    lambda w, g, lr, wd: (1 + lr * wd) * w - lr * g, DECAY_HINT),
+            Mistake("the weights were decayed but the data's gradient step is missing",
+                    lambda w, g, lr, wd: (1 - lr * wd) * w, DECAY_HINT),
+        ],
+    )
+
+
+def global_norm(grads):
+    return float(np.sqrt(sum(np.sum(np.asarray(g, dtype=float) ** 2) for g in grads)))
+
+
+def check_clipping(student, rng):
+    def gradient(shape, scale):
+        return rng.normal(0.0, scale, size=shape)
+
+    value_cases = [(gradient((5,), 2.0), 1.0), (gradient((3, 4), 0.5), 0.3), (gradient((2, 2), 0.1), 5.0),
+                   (np.array([-3.0, -0.5, 0.0, 0.5, 3.0]), 1.0)]
+    norm_cases = [(gradient((5,), 2.0), 1.0),          # long: rescaled
+                  (gradient((3, 4), 0.05), 1.0),       # short: unchanged
+                  (gradient((2, 3), 1.0), 0.5),
+                  (np.array([3.0, -4.0]), 1.0),        # the visible check
+                  (np.array([3.0, -4.0]), 10.0),
+                  (np.zeros(3), 1.0)]                   # zero: unchanged, no 0 / 0
+    check_function(
+        student.function("clip_by_value"), lambda g, c: np.clip(g, -c, c), name="clip_by_value", cases=value_cases,
+        mistakes=[
+            Mistake("only the upper end was cut (np.minimum(g, c)): entries below -c must become -c",
+                    lambda g, c: np.minimum(g, c), CLIP_HINT),
+            Mistake("the entries were cut to [0, c]: the interval is [-c, c]",
+                    lambda g, c: np.clip(g, 0, c), CLIP_HINT),
+            Mistake("the whole array was rescaled by its norm: clip_by_value cuts each entry on its own",
+                    nn_opt.clip_by_norm, CLIP_HINT),
+        ],
+    )
+    check_function(
+        student.function("clip_by_norm"), nn_opt.clip_by_norm, name="clip_by_norm", cases=norm_cases,
+        mistakes=[
+            Mistake("every entry was clipped to [-c, c]: clip_by_norm rescales the whole array, keeping its direction",
+                    lambda g, c: np.clip(g, -c, c), CLIP_HINT),
+            Mistake("a short gradient was scaled up to norm c: it must be returned unchanged when ||g|| <= c",
+                    lambda g, c: g * c / np.sqrt(np.sum(g**2)) if np.any(g) else g, CLIP_HINT),
+            Mistake("the norm was taken as the sum of |g|: it is the L2 norm sqrt(sum g^2)",
+                    lambda g, c: g * c / np.sum(np.abs(g)) if np.sum(np.abs(g)) > c else g, CLIP_HINT),
+            Mistake("g was divided by ||g||^2: clip_by_norm multiplies by c / ||g||",
+                    lambda g, c: g * c / np.sum(g**2) if np.sqrt(np.sum(g**2)) > c else g, CLIP_HINT),
+        ],
+    )
+
+    def global_reference(grads, c):
+        return [np.asarray(g) for g in nn_opt.clip_by_global_norm([np.asarray(g, dtype=float) for g in grads], c)]
+
+    def each_on_its_own(grads, c):
+        return [nn_opt.clip_by_norm(g, c) for g in grads]
+
+    def scaled(grads, norm, c):
+        return [g * (c / norm) if norm > c else g for g in grads]
+
+    big = [gradient((4, 3), 1.0), gradient((3,), 1.0), gradient((3, 2), 0.3)]
+    global_cases = [
+        (big, 1.0),
+        ([gradient((2, 2), 0.05), gradient((2,), 0.05)], 1.0),                     # short: unchanged
+        ([np.array([3.0, -4.0]), np.array([[12.0]])], 6.5),                        # the visible check
+        ([gradient((5,), 1.0), gradient((1, 1), 0.01)], 0.8),                      # one large, one tiny
+        ([gradient((3, 3), 0.4), gradient((2,), 3.0)], 2.0),
+    ]
+    check_function(
+        student.function("clip_by_global_norm"), global_reference, name="clip_by_global_norm", cases=global_cases,
+        mistakes=[
+            Mistake("each array was clipped by its own norm (clipnorm): the global norm N of all of them "
+                    "together decides one factor for all", each_on_its_own, CLIP_HINT),
+            Mistake("the norms were added, N = sum ||g||: it is sqrt(sum ||g||^2)",
+                    lambda grads, c: scaled(grads, sum(np.sqrt(np.sum(g**2)) for g in grads), c), CLIP_HINT),
+            Mistake("short gradients were scaled up to N = c: below the threshold nothing changes",
+                    lambda grads, c: [g * (c / global_norm(grads)) for g in grads], CLIP_HINT),
+            Mistake("every entry was clipped to [-c, c]", lambda grads, c: [np.clip(g, -c, c) for g in grads],
+                    CLIP_HINT),
+        ],
+    )
+
+
 PARTS = [
     Part("dropout_test", check_dropout),
     Part("batchnorm_test", check_batchnorm),
     Part("l1_l2_test", check_l1_l2),
     Part("early_stopping_test", check_early_stopping),
+    Part("weight_decay_test", check_weight_decay),
+    Part("clipping_test", check_clipping),
 ]

@@ -18,12 +18,15 @@ import nnlib.layers
 import nnlib.metrics
 from nbcourse.checks import Mistake, Part, check_function
 
-METRICS_HINT = "See the chapter 'Hands-on regression and classification', section 'Evaluate on the holdout'."
+METRICS_HINT = "See the chapter 'Hands-on regression and classification', section 'Evaluate on the test set'."
 ONE_HOT_HINT = ("See the chapter 'Hands-on regression and classification', section 'Sparse or one-hot: "
                 "the same cost'.")
 CONFUSION_HINT = ("See the chapter 'Hands-on regression and classification', section 'Where the errors are: "
                   "the confusion matrix'.")
-FORWARD_HINT = "See the chapter 'Hands-on regression and classification', section 'Choose, and train with a holdout'."
+FORWARD_HINT = ("See the chapter 'Hands-on regression and classification', section 'Choose, and train with a "
+                "validation set'.")
+RATIO_HINT = ("See the chapter 'Hands-on regression and classification', section 'The update-to-weight ratio, "
+              "per layer'.")
 
 
 def reference_metrics(y_true, y_pred):
@@ -88,31 +91,6 @@ def check_onehot(student, rng):
     )
 
 
-def reference_classes(probabilities):
-    if probabilities.shape[1] == 1:
-        return (probabilities[:, 0] > 0.5).astype(int)  # as nnlib.metrics.binary_accuracy thresholds
-    return np.argmax(probabilities, axis=1)
-
-
-def check_classes(student, rng):
-    cases = [(nnlib.activations.softmax(rng.normal(0, 2, (n, k))),) for n, k in [(12, 3), (1, 10), (40, 4), (5, 2)]]
-    cases += [(nnlib.activations.sigmoid(rng.normal(0, 2, (n, 1))),) for n in (9, 30, 1)]
-    check_function(
-        student.function("predict_classes"), reference_classes, name="predict_classes", cases=cases,
-        mistakes=[
-            Mistake("argmax of a single sigmoid column is always 0: threshold P(class 1) at 0.5 instead",
-                    lambda p: np.argmax(p, axis=1), CONFUSION_HINT),
-            Mistake("the argmax is taken over axis 0 (the samples): each row is one sample, take it over axis 1",
-                    lambda p: np.argmax(p, axis=0), CONFUSION_HINT),
-            Mistake("the largest probability is returned instead of its column (max instead of argmax)",
-                    lambda p: np.max(p, axis=1), CONFUSION_HINT),
-            Mistake("the result keeps the column: return shape (n,), not (n, 1)",
-                    lambda p: (p > 0.5).astype(int) if p.shape[1] == 1 else np.argmax(p, axis=1)[:, None],
-                    CONFUSION_HINT),
-        ],
-    )
-
-
 def reference_confusion(labels, predicted, k):
     return nnlib.data.one_hot(labels, k).T @ nnlib.data.one_hot(predicted, k)
 
@@ -170,7 +148,50 @@ def check_forward(student, rng):
             Mistake("the hidden layers have no ReLU: without it the network is one linear map",
                     lambda x, layers: reference_forward(x, layers, hidden="linear"), FORWARD_HINT),
             Mistake("the biases are missing",
-                    lambda x, layers: reference_forward(x, [(W, 0 * b) for W, b in layers])),
+                    lambda x, layers: reference_forward(x, [(W, 0 * b) for W, b in layers]), FORWARD_HINT),
+        ],
+    )
+
+
+def frobenius(w):
+    return np.sqrt(np.sum(np.square(w)))
+
+
+def reference_ratio(w_before, w_after):
+    return float(frobenius(w_after - w_before) / frobenius(w_before))
+
+
+def check_ratio(student, rng):
+    cases = [(np.array([[3.0, 0.0], [0.0, 4.0]]), np.array([[3.0, 0.03], [0.04, 4.0]])),  # the visible check's
+             (np.array([0.6, 0.8]), np.array([-0.6, -0.8]))]                                 # every sign flipped: 2
+    for shape, step in [((64, 10), 1e-3), ((8, 5), 1e-2), ((30,), 1e-1), ((3, 4), 1.0), ((1, 1), 1e-3)]:
+        w = rng.normal(0, 0.3, shape)
+        cases.append((w, w + rng.normal(0, step * 0.3, shape)))          # an update about `step` of the weights
+    w = rng.normal(0, 0.3, (20, 6))
+    cases.append((w, 1.02 * w))                                          # every weight grown by 2 %
+    cases.append((w.astype(np.float32), (w + 1e-3).astype(np.float32)))
+    check_function(
+        student.function("update_ratio"), reference_ratio, name="update_ratio", cases=cases, rtol=1e-5,
+        mistakes=[
+            Mistake("the norms are divided, ||W_after|| / ||W_before||: that is about 1 for any small update; "
+                    "take the norm of the change, ||W_after - W_before||",
+                    lambda b, a: frobenius(a) / frobenius(b), RATIO_HINT),
+            Mistake("the norms are subtracted, (||W_after|| - ||W_before||) / ||W_before||: an update that turns "
+                    "the weights without growing them scores 0; take the norm of the difference",
+                    lambda b, a: (frobenius(a) - frobenius(b)) / frobenius(b), RATIO_HINT),
+            Mistake("the change is divided by the norm of the weights after the update: divide by ||W_before||",
+                    lambda b, a: frobenius(a - b) / frobenius(a), RATIO_HINT),
+            Mistake("the squared norms are divided: take the square root of each sum of squares",
+                    lambda b, a: np.sum((a - b) ** 2) / np.sum(b ** 2), RATIO_HINT),
+            Mistake("the ratio is taken entry by entry and averaged, mean(|dW| / |W|): use the norms of the "
+                    "whole matrices",
+                    lambda b, a: np.mean(np.abs(a - b) / np.abs(b)), RATIO_HINT),
+            Mistake("mean absolute values were used, mean|dW| / mean|W|: the rule of thumb uses the Frobenius "
+                    "norms, the square roots of the sums of squares",
+                    lambda b, a: np.mean(np.abs(a - b)) / np.mean(np.abs(b)), RATIO_HINT),
+            Mistake("the norm is taken along one axis only: the Frobenius norm sums the squares of all the entries",
+                    lambda b, a: np.linalg.norm(a - b, axis=0).sum() / np.linalg.norm(b, axis=0).sum(),
+                    RATIO_HINT),
         ],
     )
 
@@ -178,7 +199,7 @@ def check_forward(student, rng):
 PARTS = [
     Part("metrics_test", check_metrics),
     Part("onehot_test", check_onehot),
-    Part("classes_test", check_classes),
     Part("confusion_test", check_confusion),
     Part("forward_test", check_forward),
+    Part("ratio_test", check_ratio),
 ]

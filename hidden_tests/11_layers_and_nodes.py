@@ -22,6 +22,7 @@ KERNEL_PACKAGES = ("numpy",)
 GRID_HINT = "See the chapter 'How many layers and nodes', section 'The grid'."
 SPACE_HINT = "See the chapter 'How many layers and nodes', section 'The search space'."
 SUBSET_HINT = "See the chapter 'How many layers and nodes', section 'The data, and a subset to search on'."
+RANDOM_HINT = "See the chapter 'How many layers and nodes', section 'Random search, on a log scale'."
 
 # Loaded when the module is imported, before any part's clock starts (the first load imports scikit-learn).
 DIGITS = nnlib.data.load_digits()
@@ -212,9 +213,43 @@ def check_search(student, rng):
                           "architectures: train each architecture once and keep its score. " + GRID_HINT)
 
 
+def reference_log_uniform(low, high, n, rng):
+    return 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=n)
+
+
+def check_log_uniform(student, rng):
+    def generator():
+        return np.random.default_rng(int(rng.integers(2**31)))
+
+    cases = [(1e-5, 1.0, 10, generator()), (8.0, 128.0, 9, generator()), (1e-4, 1e-1, 1, generator()),
+             (0.5, 2.0, 100, generator()), (2.0, 2.5, 5, generator()),
+             (float(10 ** rng.uniform(-6, -3)), float(10 ** rng.uniform(-2, 1)), int(rng.integers(2, 50)),
+              generator())]
+    check_function(
+        student.function("log_uniform"), reference_log_uniform, name="log_uniform", cases=cases,
+        mistakes=[
+            Mistake("the values are uniform between low and high: on a log scale the exponent is uniform, "
+                    "so most draws are not crowded into the top decade",
+                    lambda low, high, n, rng: rng.uniform(low, high, size=n), RANDOM_HINT),
+            Mistake("the exponents u were returned: return 10 ** u",
+                    lambda low, high, n, rng: rng.uniform(np.log10(low), np.log10(high), size=n), RANDOM_HINT),
+            Mistake("the exponent of base-10 logarithms was taken with np.exp: undo log10 with 10 ** u",
+                    lambda low, high, n, rng: np.exp(rng.uniform(np.log10(low), np.log10(high), size=n)),
+                    RANDOM_HINT),
+            Mistake("the bounds were not turned into logarithms: draw u between log10(low) and log10(high)",
+                    lambda low, high, n, rng: 10.0 ** rng.uniform(low, high, size=n), RANDOM_HINT),
+            Mistake("the natural logarithm was undone with 10 ** u: use one base for both",
+                    lambda low, high, n, rng: 10.0 ** rng.uniform(np.log(low), np.log(high), size=n), RANDOM_HINT),
+            Mistake("np.logspace gives evenly spaced values, a grid: a random search draws them at random",
+                    lambda low, high, n, rng: np.logspace(np.log10(low), np.log10(high), n), RANDOM_HINT),
+        ],
+    )
+
+
 PARTS = [
     Part("grid_test", check_grid),
     Part("count_test", check_count),
     Part("subset_test", check_subset),
     Part("search_test", check_search),
+    Part("loguniform_test", check_log_uniform),
 ]

@@ -5,8 +5,8 @@ part (``rng``). The Keras parts need the student's Keras, so short drivers run k
 hold no secret: the Keras set-up of the graded model, ``keras.utils.set_random_seed``, ``fit``
 with the fixed settings) and send back plain data: predictions, and booleans or names for what
 only the kernel can see (is it a History? is it the model it was given?). The grader prepares
-the digits with nnlib.data, sends the training labels and the holdout *inputs* only, and scores
-the predictions it gets back: holdout labels never enter the kernel, and the training time of
+the digits with nnlib.data, sends the training labels and the test *inputs* only, and scores
+the predictions it gets back: test labels never enter the kernel, and the training time of
 ``train`` is measured here, around the call that trains.
 """
 
@@ -30,17 +30,17 @@ BUILD_HINT = "See the chapter 'Keras on TensorFlow', section 'Moving from nnlib 
 TRAIN_HINT = "See the chapter 'Keras on TensorFlow', section 'Trained the same way'."
 WEIGHTS_HINT = "See the chapter 'Keras on TensorFlow', section 'The same model, the same starting weights'."
 
-ACCURACY = 0.93       # holdout accuracy required of build_model's model and of train
+ACCURACY = 0.93       # test accuracy required of build_model's model and of train
 TRAIN_SECONDS = 30.0  # train's time budget, measured by the grader around the call
 
 
 def digits(rng):
     """The digits split as digits_split() does, with a seed drawn from ``rng``, standardised."""
     x, y = nnlib.data.load_digits()
-    x_train, x_holdout, y_train, y_holdout = nnlib.data.train_holdout_split(
+    x_train, x_test, y_train, y_test = nnlib.data.train_holdout_split(
         x, y, holdout=0.2, seed=int(rng.integers(2**31)))
-    x_train, x_holdout = nnlib.data.standardize(x_train, x_holdout)
-    return x_train, x_holdout, y_train, y_holdout
+    x_train, x_test = nnlib.data.standardize(x_train, x_test)
+    return x_train, x_test, y_train, y_test
 
 
 def field(result, key, default=None):
@@ -51,18 +51,18 @@ def field(result, key, default=None):
     return result.get(key, default)
 
 
-def accuracy_of(predictions, y_holdout) -> float:
+def accuracy_of(predictions, y_test) -> float:
     predictions = np.asarray(predictions, dtype=float)
-    if predictions.shape != (len(y_holdout), 10):
-        raise CheckFailed(f"the model's predictions for {len(y_holdout)} digits should have shape "
-                          f"({len(y_holdout)}, 10), got {predictions.shape}")
-    return float(np.mean(np.argmax(predictions, axis=1) == y_holdout))
+    if predictions.shape != (len(y_test), 10):
+        raise CheckFailed(f"the model's predictions for {len(y_test)} digits should have shape "
+                          f"({len(y_test)}, 10), got {predictions.shape}")
+    return float(np.mean(np.argmax(predictions, axis=1) == y_test))
 
 
 # ---- Part 1: build_model ------------------------------------------------------------------------
 
-# Kernel-side: build the student's model, look at it, try it on 50 holdout digits, train it with the
-# fixed settings and predict the holdout digits. It stops at the first thing the grader will refuse.
+# Kernel-side: build the student's model, look at it, try it on 50 test digits, train it with the
+# fixed settings and predict the test digits. It stops at the first thing the grader will refuse.
 BUILD_DRIVER = '''
 import keras
 
@@ -91,7 +91,7 @@ def grade():
     if not out["compiled"]:
         return out
     try:
-        probabilities = np.asarray(model.predict(x_holdout[:50], verbose=0), dtype=np.float64)
+        probabilities = np.asarray(model.predict(x_test[:50], verbose=0), dtype=np.float64)
     except Exception as error:
         out["predict_error"] = error_of(error)
         return out
@@ -104,7 +104,7 @@ def grade():
     except Exception as error:
         out["fit_error"] = error_of(error)
         return out
-    out["predictions"] = np.asarray(model.predict(x_holdout, verbose=0), dtype=np.float64)
+    out["predictions"] = np.asarray(model.predict(x_test, verbose=0), dtype=np.float64)
     return out
 
 result = grade()
@@ -112,9 +112,9 @@ result = grade()
 
 
 def check_build(student, rng):
-    x_train, x_holdout, y_train, y_holdout = digits(rng)
+    x_train, x_test, y_train, y_test = digits(rng)
     try:
-        result, _ = student.run(BUILD_DRIVER, x_train=x_train, y_train=y_train, x_holdout=x_holdout,
+        result, _ = student.run(BUILD_DRIVER, x_train=x_train, y_train=y_train, x_test=x_test,
                                 seed=int(rng.integers(2**31)))
     except StudentError as error:
         raise CheckFailed(error.describe("build_model()")) from None
@@ -146,11 +146,11 @@ def check_build(student, rng):
                     "for integer labels 0..9 use sparse_categorical_crossentropy. ")
         raise CheckFailed(f"training your model on integer labels 0..9 raised {kind}: "
                           f"{str(message)[:300]} ... {hint}{BUILD_HINT}")
-    accuracy = accuracy_of(field(result, "predictions"), y_holdout)
+    accuracy = accuracy_of(field(result, "predictions"), y_test)
     if accuracy < ACCURACY:
-        raise CheckFailed(f"after fit(epochs=20, batch_size=32) your model reaches a holdout accuracy of "
+        raise CheckFailed(f"after fit(epochs=20, batch_size=32) your model reaches a test accuracy of "
                           f"{accuracy:.3f}; it should reach at least {ACCURACY} (loss {loss!r}). {BUILD_HINT}")
-    return f"Your model reached a holdout accuracy of {accuracy:.3f} (at least {ACCURACY} needed)."
+    return f"Your model reached a test accuracy of {accuracy:.3f} (at least {ACCURACY} needed)."
 
 
 # ---- Part 2: train ------------------------------------------------------------------------------
@@ -189,17 +189,17 @@ if result["is_history"]:
 
 TRAIN_PREDICT_DRIVER = '''
 model = student.pop(key, None)
-result = None if x_holdout is None else np.asarray(model.predict(x_holdout, verbose=0), dtype=np.float64)
+result = None if x_test is None else np.asarray(model.predict(x_test, verbose=0), dtype=np.float64)
 '''
 
 
 def check_train(student, rng):
-    x_train, x_holdout, y_train, y_holdout = digits(rng)
+    x_train, x_test, y_train, y_test = digits(rng)
     student.run(TRAIN_SETUP_DRIVER, seed=int(rng.integers(2**31)), key=GRADED_MODEL)
     try:
         result, seconds = student.run(TRAIN_DRIVER, key=GRADED_MODEL, x_train=x_train, y_train=y_train)
     except StudentError as error:
-        student.run(TRAIN_PREDICT_DRIVER, key=GRADED_MODEL, x_holdout=None)  # forget the graded model
+        student.run(TRAIN_PREDICT_DRIVER, key=GRADED_MODEL, x_test=None)  # forget the graded model
         if error.outcome.raised == "NotImplementedError":
             raise CheckFailed("train is not implemented yet") from None
         message = error.outcome.message
@@ -213,11 +213,11 @@ def check_train(student, rng):
         raise CheckFailed(f"train ran past this part's time limit and was stopped; its budget is "
                           f"{TRAIN_SECONDS:.0f} s: use fewer epochs or larger batches. {TRAIN_HINT}") from None
     try:
-        predictions, _ = student.run(TRAIN_PREDICT_DRIVER, key=GRADED_MODEL, x_holdout=x_holdout)
+        predictions, _ = student.run(TRAIN_PREDICT_DRIVER, key=GRADED_MODEL, x_test=x_test)
     except StudentError as error:
-        raise CheckFailed(f"after train, the model it was given cannot predict the holdout digits: "
-                          f"{error.describe('model.predict(x_holdout)')}. {TRAIN_HINT}") from None
-    accuracy = accuracy_of(predictions, y_holdout)
+        raise CheckFailed(f"after train, the model it was given cannot predict the test digits: "
+                          f"{error.describe('model.predict(x_test)')}. {TRAIN_HINT}") from None
+    accuracy = accuracy_of(predictions, y_test)
     if not field(result, "is_history"):
         raise CheckFailed(f"train should return the History that model.fit returns, got {field(result, 'type')}. "
                           + TRAIN_HINT)
@@ -226,13 +226,13 @@ def check_train(student, rng):
                           "in. " + TRAIN_HINT)
     if accuracy < ACCURACY:
         epochs = field(result, "epochs", 0)
-        raise CheckFailed(f"after train the holdout accuracy is {accuracy:.3f} ({epochs} "
+        raise CheckFailed(f"after train the test accuracy is {accuracy:.3f} ({epochs} "
                           f"epoch{'s' if epochs != 1 else ''}); it should be at least {ACCURACY}: train for more "
                           f"epochs. {TRAIN_HINT}")
     if seconds > TRAIN_SECONDS:
         raise CheckFailed(f"train took {seconds:.1f} s; the budget is {TRAIN_SECONDS:.0f} s: use fewer epochs or "
                           "larger batches. " + TRAIN_HINT)
-    return (f"Your train reached a holdout accuracy of {accuracy:.3f} in {seconds:.1f} s "
+    return (f"Your train reached a test accuracy of {accuracy:.3f} in {seconds:.1f} s "
             f"({ACCURACY} and {TRAIN_SECONDS:.0f} s allowed).")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import matplotlib.colors as mpl_colors
 import numpy as np
-from sklearn.datasets import load_sample_image
+from sklearn.datasets import load_digits, load_sample_image
 
 from nbcourse.checks import Mistake, Part, check_function
 
@@ -20,8 +20,11 @@ GRAY_HINT = "See the chapter 'Images as data', section 'Grayscale'."
 HSV_HINT = "See the chapter 'Images as data', section 'HSV: hue, saturation, value'."
 CMYK_HINT = "See the chapter 'Images as data', section 'CMYK: ink instead of light'."
 VECTORS_HINT = "See the chapter 'Images as data', section 'Why networks take images as arrays: the digits'."
+SHIFT_HINT = "See the chapter 'Images as data', section 'Shifts, with zero fill'."
 
 LUMA = np.array([0.299, 0.587, 0.114])
+# Loaded when the module is imported, before any part's clock starts.
+DIGIT_IMAGES = load_digits().images
 
 
 def photograph():
@@ -154,9 +157,53 @@ def check_vectors(student, rng):
     )
 
 
+def reference_shift(image, dx, dy):
+    """Pixel by pixel, as the formula reads: I'[r, c] = I[r - dy, c - dx] inside the image, else 0."""
+    h, w = image.shape
+    shifted = np.zeros_like(image)
+    for r in range(h):
+        for c in range(w):
+            if 0 <= r - dy < h and 0 <= c - dx < w:
+                shifted[r, c] = image[r - dy, c - dx]
+    return shifted
+
+
+def rolled(image, dx, dy):
+    return np.roll(np.roll(image, dy, axis=0), dx, axis=1)
+
+
+def check_shift(student, rng):
+    digit = DIGIT_IMAGES[int(rng.integers(len(DIGIT_IMAGES)))]
+    wide = rng.integers(0, 256, size=(5, 7)).astype(np.uint8)
+    cases = [(np.array([[1, 2, 3], [4, 5, 6]]), 1, 0),                 # the visible check's
+             (wide, 2, -1), (wide, -3, 2), (wide.T.copy(), 1, 3),        # not square: dx and dy differ
+             (digit, 1, 1), (digit, -1, 0), (digit, 0, -2), (digit, 0, 0),
+             (digit, 8, 0), (digit, -2, -9), (rng.normal(size=(1, 1)), 0, 0), (rng.normal(size=(1, 4)), -1, 0)]
+    cases += [(rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(3, 9)))),
+               int(rng.integers(-2, 3)) or 1, int(rng.integers(-2, 3))) for _ in range(3)]
+    check_function(
+        student.function("shift_image"), reference_shift, name="shift_image", cases=cases,
+        mistakes=[
+            Mistake("the pixels wrap around (np.roll): the ones pushed past one edge must be lost, and the "
+                    "uncovered edge filled with 0", rolled, SHIFT_HINT),
+            Mistake("dx and dy are swapped: dx moves the columns (to the right), dy the rows (down)",
+                    lambda image, dx, dy: reference_shift(image, dy, dx), SHIFT_HINT),
+            Mistake("the image moved the wrong way: positive dx moves it right, positive dy down",
+                    lambda image, dx, dy: reference_shift(image, -dx, -dy), SHIFT_HINT),
+            Mistake("positive dy moved the image up: row 0 is the top, so down means larger row numbers",
+                    lambda image, dx, dy: reference_shift(image, dx, -dy), SHIFT_HINT),
+            Mistake("positive dx moved the image left: column 0 is the left edge",
+                    lambda image, dx, dy: reference_shift(image, -dx, dy), SHIFT_HINT),
+            Mistake("dx and dy are swapped and the pixels wrap around (np.roll)",
+                    lambda image, dx, dy: rolled(image, dy, dx), SHIFT_HINT),
+        ],
+    )
+
+
 PARTS = [
     Part("gray_test", check_gray),
     Part("hsv_test", check_hsv),
     Part("cmyk_test", check_cmyk),
     Part("vectors_test", check_vectors),
+    Part("shift_test", check_shift),
 ]

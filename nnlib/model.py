@@ -314,7 +314,7 @@ class Sequential:
         """Train for ``epochs`` passes over (x, y) in batches of ``batch_size``.
 
         ``batch_size=None`` is batch gradient descent (1 update an epoch), 1 is stochastic
-        gradient descent (n updates), b is mini-batch (ceil(n / b) updates). The holdout
+        gradient descent (n updates), b is mini-batch (ceil(n / b) updates). The validation set
         comes from ``validation_data=(x_val, y_val)`` or, as in Keras, from the last
         ``validation_split`` share of x and y, taken before shuffling.
         """
@@ -322,7 +322,7 @@ class Sequential:
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
         x, y = self.prepare_data(x, y)
-        x, y, validation = self._holdout(x, y, validation_split, validation_data)
+        x, y, validation = self._validation_set(x, y, validation_split, validation_data)
         history = History()
         # As in Keras, the user's callbacks first: History then records what they add to the logs.
         callbacks = _CallbackList([*(callbacks or []), history, *([ProgbarLogger(verbose)] if verbose else [])])
@@ -361,7 +361,7 @@ class Sequential:
         callbacks.on_train_end()
         return history
 
-    def _holdout(self, x: Array, y: Array, validation_split: float, validation_data: tuple | None):
+    def _validation_set(self, x: Array, y: Array, validation_split: float, validation_data: tuple | None):
         """(x_train, y_train, (x_val, y_val) or None): the validation data fit reports on."""
         if isinstance(validation_split, bool) or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")

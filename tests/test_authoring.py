@@ -35,7 +35,7 @@ from nbcourse.authoring import (
 )
 from nbcourse.trusted import cell_role
 
-NAME = "14_my_quiz"  # the tests that do not follow the guide
+NAME = "15_my_quiz"  # the tests that do not follow the guide
 RUFF = str(Path(sys.executable).with_name("ruff"))
 
 
@@ -216,12 +216,12 @@ def test_a_write_that_fails_half_way_leaves_nothing_behind(tmp_path):
 
 
 def test_the_name_rule(tmp_path):
-    for good in ("14_my_quiz", "quiz", "a1_b2", "9", "x" * 60):
+    for good in ("15_my_quiz", "quiz", "a1_b2", "9", "x" * 60):
         check_name(tmp_path, good)
     for bad in ("My Quiz", "../escape", "a+b", "14-quiz", "quiz_", "a__b", "x.y", "Quiz", "", "x" * 61):
         with pytest.raises(AuthoringError, match="is not a valid assignment name"):
             check_name(tmp_path, bad)
-    assert default_title("14_learning_rate_schedules") == "Learning rate schedules"
+    assert default_title("15_learning_rate_schedules") == "Learning rate schedules"
     assert default_title("quiz") == "Quiz"
 
 

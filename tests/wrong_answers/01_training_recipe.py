@@ -3,51 +3,51 @@
 WRONG_ANSWERS = {
     "split": [
         ("x and y shuffled with different permutations",
-         "def train_holdout_split(x, y, holdout, rng):\n"
-         "    n_holdout = round(holdout * len(x))\n"
+         "def train_holdout_split(x, y, validation, rng):\n"
+         "    n_val = round(validation * len(x))\n"
          "    x, y = x[rng.permutation(len(x))], y[rng.permutation(len(y))]\n"
-         "    return x[:-n_holdout], x[-n_holdout:], y[:-n_holdout], y[-n_holdout:]\n"),
-        ("training part overlaps the holdout",
-         "def train_holdout_split(x, y, holdout, rng):\n"
-         "    n_holdout = round(holdout * len(x))\n"
+         "    return x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]\n"),
+        ("training part overlaps the validation set",
+         "def train_holdout_split(x, y, validation, rng):\n"
+         "    n_val = round(validation * len(x))\n"
          "    order = rng.permutation(len(x))\n"
          "    x, y = x[order], y[order]\n"
-         "    return x, x[-n_holdout:], y, y[-n_holdout:]\n"),
+         "    return x, x[-n_val:], y, y[-n_val:]\n"),
         ("not shuffled",
-         "def train_holdout_split(x, y, holdout, rng):\n"
-         "    n_holdout = round(holdout * len(x))\n"
-         "    return x[:-n_holdout], x[-n_holdout:], y[:-n_holdout], y[-n_holdout:]\n"),
+         "def train_holdout_split(x, y, validation, rng):\n"
+         "    n_val = round(validation * len(x))\n"
+         "    return x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]\n"),
         ("ceil instead of round",
-         "import math\n\ndef train_holdout_split(x, y, holdout, rng):\n"
-         "    n_holdout = math.ceil(holdout * len(x))\n"
+         "import math\n\ndef train_holdout_split(x, y, validation, rng):\n"
+         "    n_val = math.ceil(validation * len(x))\n"
          "    order = rng.permutation(len(x))\n"
-         "    train, hold = order[:-n_holdout], order[-n_holdout:]\n"
+         "    train, hold = order[:-n_val], order[-n_val:]\n"
          "    return x[train], x[hold], y[train], y[hold]\n"),
         ("calls scikit-learn",
          "from sklearn.model_selection import train_test_split\n\n"
-         "def train_holdout_split(x, y, holdout, rng):\n"
-         "    return train_test_split(x, y, test_size=holdout, random_state=0)\n"),
+         "def train_holdout_split(x, y, validation, rng):\n"
+         "    return train_test_split(x, y, test_size=validation, random_state=0)\n"),
     ],
     "standardize": [
-        ("holdout statistics for the holdout",
-         "def standardize(x_train, x_holdout):\n"
+        ("validation statistics for the validation set",
+         "def standardize(x_train, x_val):\n"
          "    scale = lambda a: (a - a.mean(axis=0)) / np.where(a.std(axis=0) > 0, a.std(axis=0), 1)\n"
-         "    return scale(x_train), scale(x_holdout)\n"),
+         "    return scale(x_train), scale(x_val)\n"),
         ("statistics of all the data",
-         "def standardize(x_train, x_holdout):\n"
-         "    both = np.concatenate([x_train, x_holdout])\n"
+         "def standardize(x_train, x_val):\n"
+         "    both = np.concatenate([x_train, x_val])\n"
          "    mean, std = both.mean(axis=0), both.std(axis=0)\n"
          "    std[std == 0] = 1\n"
-         "    return (x_train - mean) / std, (x_holdout - mean) / std\n"),
+         "    return (x_train - mean) / std, (x_val - mean) / std\n"),
         ("ddof=1",
-         "def standardize(x_train, x_holdout):\n"
+         "def standardize(x_train, x_val):\n"
          "    mean, std = x_train.mean(axis=0), x_train.std(axis=0, ddof=1)\n"
          "    std = np.where(std > 0, std, 1.0)\n"
-         "    return (x_train - mean) / std, (x_holdout - mean) / std\n"),
+         "    return (x_train - mean) / std, (x_val - mean) / std\n"),
         ("constant feature divided by 0",
-         "def standardize(x_train, x_holdout):\n"
+         "def standardize(x_train, x_val):\n"
          "    mean, std = x_train.mean(axis=0), x_train.std(axis=0)\n"
-         "    return (x_train - mean) / std, (x_holdout - mean) / std\n"),
+         "    return (x_train - mean) / std, (x_val - mean) / std\n"),
     ],
     "accuracy": [
         ("argmax over the wrong axis",

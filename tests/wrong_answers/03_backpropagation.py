@@ -22,8 +22,21 @@ def hidden(delta_o: str = "(Yp - Ya) * Yp * (1 - Yp)", derivative: str = "{0} * 
             + f"    return {weights}, {db1}\n")
 
 
+def layer(derivatives: str = "s * (1 - s)", product: str = "(delta_next @ W_next.T) * derivative") -> str:
+    """layer_backward with the sigmoid's derivative written as ``derivatives`` and the result as ``product``."""
+    return ("def layer_backward(delta_next, W_next, z, activation):\n"
+            "    s = 1 / (1 + np.exp(-z))\n"
+            "    if activation == 'sigmoid':\n"
+            f"        derivative = {derivatives}\n"
+            "    elif activation == 'tanh':\n"
+            "        derivative = 1 - np.tanh(z) ** 2\n"
+            "    else:\n"
+            "        derivative = (z > 0) * 1.0\n"
+            f"    return {product}\n")
+
+
 STEP_START = (
-    "def gradient_step(x1, x2, Ya, p, alpha):\n"
+    "def gradient_step(x1, x2, Ya, p, eta):\n"
     "    names = ['w1', 'w2', 'w3', 'w4', 'b1', 'w5', 'w6', 'b2']\n"
 )
 
@@ -42,20 +55,20 @@ WRONG_ANSWERS = {
     "step": [
         ("uphill", STEP_START
          + "    g = (*hidden_gradients(x1, x2, Ya, p), *output_gradients(x1, x2, Ya, p))\n"
-         + "    return tuple(p[n] + alpha * gi for n, gi in zip(names, g))\n"),
+         + "    return tuple(p[n] + eta * gi for n, gi in zip(names, g))\n"),
         ("output layer updated first", STEP_START
          + "    q = dict(p)\n"
          + "    for n, gi in zip(names[5:], output_gradients(x1, x2, Ya, q)):\n"
-         + "        q[n] = q[n] - alpha * gi\n"
+         + "        q[n] = q[n] - eta * gi\n"
          + "    for n, gi in zip(names[:5], hidden_gradients(x1, x2, Ya, q)):\n"
-         + "        q[n] = q[n] - alpha * gi\n"
+         + "        q[n] = q[n] - eta * gi\n"
          + "    return tuple(q[n] for n in names)\n"),
         ("twice too large (Keras's mse)", STEP_START
          + "    g = (*hidden_gradients(x1, x2, Ya, p), *output_gradients(x1, x2, Ya, p))\n"
-         + "    return tuple(p[n] - 2 * alpha * gi for n, gi in zip(names, g))\n"),
+         + "    return tuple(p[n] - 2 * eta * gi for n, gi in zip(names, g))\n"),
         ("biases not updated", STEP_START
          + "    g = dict(zip(names, (*hidden_gradients(x1, x2, Ya, p), *output_gradients(x1, x2, Ya, p))))\n"
-         + "    return tuple(p[n] if n.startswith('b') else p[n] - alpha * g[n] for n in names)\n"),
+         + "    return tuple(p[n] if n.startswith('b') else p[n] - eta * g[n] for n in names)\n"),
     ],
     "dense_forward": [
         ("W transposed", "def dense_forward(x, W, b):\n    return x @ W.T + b\n"),
@@ -73,5 +86,10 @@ WRONG_ANSWERS = {
                                      "    return grad_out @ W, x.T @ grad_out, grad_out.sum(axis=0)\n"),
         ("dW divided by n", "def dense_backward(x, W, grad_out):\n"
                             "    return grad_out @ W.T, x.T @ grad_out / len(x), grad_out.sum(axis=0)\n"),
+    ],    "layer_backward": [
+        ("f' forgotten", layer(product="delta_next @ W_next.T")),
+        ("W_next not transposed", layer(product="(delta_next @ W_next) * derivative")),
+        ("sigmoid' as z (1 - z), written for the output", layer(derivatives="z * (1 - z)")),
+        ("divided by the batch size", layer(product="(delta_next @ W_next.T) * derivative / len(z)")),
     ],
 }

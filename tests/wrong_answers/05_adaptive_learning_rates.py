@@ -66,4 +66,50 @@ WRONG_ANSWERS = {
                                     "    lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)\n"
                                     "    return w - lr_t * m / (np.sqrt(v) + eps), m, v\n"),
     ],
+    "cosine": [
+        ("no (1 + cos) / 2", "def cosine_decay(step, initial_lr, decay_steps, alpha=0.0):\n"
+                             "    t = np.minimum(step, decay_steps)\n"
+                             "    return initial_lr * ((1 - alpha) * np.cos(np.pi * t / decay_steps) + alpha)\n"),
+        ("step counted from 1", "def cosine_decay(step, initial_lr, decay_steps, alpha=0.0):\n"
+                                "    t = np.minimum(step + 1, decay_steps)\n"
+                                "    cosine = 0.5 * (1 + np.cos(np.pi * t / decay_steps))\n"
+                                "    return initial_lr * ((1 - alpha) * cosine + alpha)\n"),
+        ("not clamped after decay_steps", "def cosine_decay(step, initial_lr, decay_steps, alpha=0.0):\n"
+                                          "    cosine = 0.5 * (1 + np.cos(np.pi * step / decay_steps))\n"
+                                          "    return initial_lr * ((1 - alpha) * cosine + alpha)\n"),
+        ("alpha as the floor itself", "def cosine_decay(step, initial_lr, decay_steps, alpha=0.0):\n"
+                                      "    t = np.minimum(step, decay_steps)\n"
+                                      "    cosine = 0.5 * (1 + np.cos(np.pi * t / decay_steps))\n"
+                                      "    return alpha + (initial_lr - alpha) * cosine\n"),
+        ("Python's min (numbers only)", "import math\n\n"
+                                        "def cosine_decay(step, initial_lr, decay_steps, alpha=0.0):\n"
+                                        "    t = min(step, decay_steps)\n"
+                                        "    cosine = 0.5 * (1 + math.cos(math.pi * t / decay_steps))\n"
+                                        "    return initial_lr * ((1 - alpha) * cosine + alpha)\n"),
+    ],
+    "warmup": [
+        ("warm-up one step ahead",
+         "def warmup_cosine_decay(step, initial_lr, decay_steps, warmup_target, warmup_steps, alpha=0.0):\n"
+         "    t = np.minimum(step, decay_steps + warmup_steps)\n"
+         "    warm = initial_lr + (warmup_target - initial_lr) * (t + 1) / warmup_steps\n"
+         "    decay = cosine_decay(t - warmup_steps, warmup_target, decay_steps, alpha)\n"
+         "    return np.where(t < warmup_steps, warm, decay)\n"),
+        ("cosine not shifted by the warm-up",
+         "def warmup_cosine_decay(step, initial_lr, decay_steps, warmup_target, warmup_steps, alpha=0.0):\n"
+         "    t = np.minimum(step, decay_steps + warmup_steps)\n"
+         "    warm = initial_lr + (warmup_target - initial_lr) * t / warmup_steps\n"
+         "    return np.where(t < warmup_steps, warm, cosine_decay(t, warmup_target, decay_steps, alpha))\n"),
+        ("clamped at decay_steps",
+         "def warmup_cosine_decay(step, initial_lr, decay_steps, warmup_target, warmup_steps, alpha=0.0):\n"
+         "    t = np.minimum(step, decay_steps)\n"
+         "    warm = initial_lr + (warmup_target - initial_lr) * t / warmup_steps\n"
+         "    decay = cosine_decay(t - warmup_steps, warmup_target, decay_steps, alpha)\n"
+         "    return np.where(t < warmup_steps, warm, decay)\n"),
+        ("warm-up from 0",
+         "def warmup_cosine_decay(step, initial_lr, decay_steps, warmup_target, warmup_steps, alpha=0.0):\n"
+         "    t = np.minimum(step, decay_steps + warmup_steps)\n"
+         "    warm = warmup_target * t / warmup_steps\n"
+         "    decay = cosine_decay(t - warmup_steps, warmup_target, decay_steps, alpha)\n"
+         "    return np.where(t < warmup_steps, warm, decay)\n"),
+    ],
 }

@@ -14,6 +14,18 @@ EARLY = (
     "    for epoch in range(1, len(val_losses)):\n"
 )
 
+L2_STEP = "def sgd_step_l2(w, g, lr, lam):\n    return w - lr * (g + 2 * lam * w)\n\n\n"
+DECAY_STEP = "def sgd_step_weight_decay(w, g, lr, wd):\n    return (1 - lr * wd) * w - lr * g\n"
+CLIP_VALUE = "def clip_by_value(g, c):\n    return np.clip(g, -c, c)\n\n\n"
+CLIP_NORM = (
+    "def clip_by_norm(g, c):\n    norm = np.sqrt(np.sum(g ** 2))\n"
+    "    return g * (c / norm) if norm > c else g\n\n\n"
+)
+CLIP_GLOBAL = (
+    "def clip_by_global_norm(grads, c):\n    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))\n"
+    "    return [g * (c / norm) if norm > c else g for g in grads]\n"
+)
+
 WRONG_ANSWERS = {
     "dropout": [
         ("not scaled by 1 / (1 - rate)",
@@ -63,5 +75,25 @@ WRONG_ANSWERS = {
                  "            best, best_epoch, wait = val_losses[epoch], epoch, 0\n"
                  "        else:\n            wait += 1\n            if wait >= patience:\n                return epoch, best_epoch\n"
                  "    return len(val_losses) - 1, best_epoch\n"),
+    ],
+    "weight_decay": [
+        ("decay applied to the gradient",
+         L2_STEP + "def sgd_step_weight_decay(w, g, lr, wd):\n    return w - lr * (g + wd * g)\n"),
+        ("decay without the learning rate",
+         L2_STEP + "def sgd_step_weight_decay(w, g, lr, wd):\n    return (1 - wd) * w - lr * g\n"),
+        ("L2 gradient without the factor 2",
+         "def sgd_step_l2(w, g, lr, lam):\n    return w - lr * (g + lam * w)\n\n\n" + DECAY_STEP),
+        ("decay as an L2 penalty with lam = wd",
+         L2_STEP + "def sgd_step_weight_decay(w, g, lr, wd):\n    return w - lr * (g + 2 * wd * w)\n"),
+    ],
+    "clipping": [
+        ("clip_by_norm clips every entry",
+         CLIP_VALUE + "def clip_by_norm(g, c):\n    return np.clip(g, -c, c)\n\n\n" + CLIP_GLOBAL),
+        ("clip_by_norm scales small gradients up",
+         CLIP_VALUE + "def clip_by_norm(g, c):\n    return g * c / np.sqrt(np.sum(g ** 2))\n\n\n" + CLIP_GLOBAL),
+        ("global norm: each array on its own",
+         CLIP_VALUE + CLIP_NORM + "def clip_by_global_norm(grads, c):\n    return [clip_by_norm(g, c) for g in grads]\n"),
+        ("clip_by_value cuts only the top",
+         "def clip_by_value(g, c):\n    return np.minimum(g, c)\n\n\n" + CLIP_NORM + CLIP_GLOBAL),
     ],
 }

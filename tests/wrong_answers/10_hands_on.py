@@ -32,16 +32,6 @@ WRONG_ANSWERS = {
         ("transposed", "def one_hot(labels, k):\n    return np.eye(k)[labels].T\n"),
         ("calls nnlib", "import nnlib.data\n\ndef one_hot(labels, k):\n    return nnlib.data.one_hot(labels, k)\n"),
     ],
-    "classes": [
-        ("argmax over the samples", "def predict_classes(probabilities):\n"
-                                    "    return np.argmax(probabilities, axis=0)\n"),
-        ("argmax of one sigmoid column", "def predict_classes(probabilities):\n"
-                                         "    return np.argmax(probabilities, axis=1)\n"),
-        ("max instead of argmax", "def predict_classes(probabilities):\n"
-                                  "    if probabilities.shape[1] == 1:\n"
-                                  "        return (probabilities[:, 0] > 0.5).astype(int)\n"
-                                  "    return np.max(probabilities, axis=1)\n"),
-    ],
     "confusion": [
         ("transposed", "def confusion_matrix(labels, predicted, k):\n"
                        "    matrix = np.zeros((k, k), dtype=int)\n"
@@ -73,5 +63,17 @@ WRONG_ANSWERS = {
                                          "    for W, b in layers:\n"
                                          "        a = a @ W + b\n"
                                          "    return a\n"),
+    ],
+    "ratio": [
+        ("ratio of the norms", "def update_ratio(w_before, w_after):\n"
+                               "    return float(np.linalg.norm(w_after) / np.linalg.norm(w_before))\n"),
+        ("difference of the norms", "def update_ratio(w_before, w_after):\n"
+                                    "    before, after = np.linalg.norm(w_before), np.linalg.norm(w_after)\n"
+                                    "    return float((after - before) / before)\n"),
+        ("divided by the new weights' norm", "def update_ratio(w_before, w_after):\n"
+                                             "    change = np.linalg.norm(w_after - w_before)\n"
+                                             "    return float(change / np.linalg.norm(w_after))\n"),
+        ("entry by entry", "def update_ratio(w_before, w_after):\n"
+                           "    return float(np.mean(np.abs(w_after - w_before) / np.abs(w_before)))\n"),
     ],
 }

@@ -62,4 +62,12 @@ WRONG_ANSWERS = {
                                            "                    count_params(input_dim, a, output_dim)))\n"
                                            "    return [(a, train_and_score(a)) for a in ranked]\n"),
     ],
+    "loguniform": [
+        ("uniform, not log-uniform", "def log_uniform(low, high, n, rng):\n"
+                                     "    return rng.uniform(low, high, size=n)\n"),
+        ("np.exp of base-10 exponents", "def log_uniform(low, high, n, rng):\n"
+                                        "    return np.exp(rng.uniform(np.log10(low), np.log10(high), size=n))\n"),
+        ("a grid with np.logspace", "def log_uniform(low, high, n, rng):\n"
+                                    "    return np.logspace(np.log10(low), np.log10(high), n)\n"),
+    ],
 }

@@ -46,4 +46,24 @@ WRONG_ANSWERS = {
         ("column-major flattening", "def images_to_vectors(images):\n"
                                     "    return np.stack([im.flatten(order='F') for im in images]) / 255\n"),
     ],
+    "shift": [
+        ("np.roll wraps around", "def shift_image(image, dx, dy):\n"
+                                 "    return np.roll(np.roll(image, dy, axis=0), dx, axis=1)\n"),
+        ("dx and dy swapped", "def shift_image(image, dx, dy):\n"
+                              "    h, w = image.shape\n"
+                              "    out = np.zeros_like(image)\n"
+                              "    for r in range(h):\n"
+                              "        for c in range(w):\n"
+                              "            if 0 <= r - dx < h and 0 <= c - dy < w:\n"
+                              "                out[r, c] = image[r - dx, c - dy]\n"
+                              "    return out\n"),
+        ("moved the wrong way", "def shift_image(image, dx, dy):\n"
+                                "    h, w = image.shape\n"
+                                "    out = np.zeros_like(image)\n"
+                                "    for r in range(h):\n"
+                                "        for c in range(w):\n"
+                                "            if 0 <= r + dy < h and 0 <= c + dx < w:\n"
+                                "                out[r, c] = image[r + dy, c + dx]\n"
+                                "    return out\n"),
+    ],
 }
