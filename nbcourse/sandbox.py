@@ -97,6 +97,19 @@ def _readable_roots() -> list[Path]:
     return kept
 
 
+def site_packages_folders() -> list[Path]:
+    """The environment's site-packages and the base interpreter's: a venv does not import from the
+    latter, but a kernel could read it, and a package installed there (scikit-learn, with the digits'
+    labels) would be in reach."""
+    base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+    folders = [Path(site.getsitepackages()[0]).resolve()]
+    for path in (base["purelib"], base["platlib"]):
+        folder = Path(path).resolve()
+        if folder.is_dir() and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
 DEFAULT_PACKAGES = ("numpy", "matplotlib")
 KERNEL_BASE = ("ipykernel",)
 
@@ -170,9 +183,9 @@ def bwrap_command(kernel_cmd: list[str], *, workdir: str, private_dir: str,
                 "--size", str(TMP_SIZE), "--tmpfs", "/dev/shm"]
     for root in _readable_roots():
         command += ["--ro-bind", str(root), str(root)]
-    if packages is not None:  # an empty site-packages, then only what the exercise allows
-        site_packages = Path(site.getsitepackages()[0]).resolve()
-        command += ["--tmpfs", str(site_packages)]
+    if packages is not None:  # empty site-packages folders, then only what the exercise allows
+        for folder in site_packages_folders():
+            command += ["--tmpfs", str(folder)]
         for path in package_paths(tuple(packages)):
             command += ["--ro-bind", str(path), str(path)]
     command += ["--bind", private_dir, private_dir, "--bind", scratch, workdir, "--chdir", workdir,

@@ -177,7 +177,7 @@ def prose(path: Path) -> list[tuple[int, str]]:
             elif fence[0] == ":":  # a directive's body is prose (notes, admonitions)
                 lines.append((number, re.sub(r"`[^`]*`", "", line)))
             continue
-        if opening and not line.strip().startswith(("```{math}",)):
+        if opening:
             fence = opening.group(1)
             continue
         lines.append((number, re.sub(r"`[^`]*`", "", line)))

@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import socket
+import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -25,6 +27,8 @@ pytestmark = pytest.mark.grading
 PROBE_GROUP = pytest.mark.xdist_group("sandbox-probe")
 FORKS_GROUP = pytest.mark.xdist_group("sandbox-forks")
 ASSIGNMENT = "02_forward_propagation"
+# The base interpreter's site-packages (a venv's python does not import from it, but could read it)
+BASE_SITE = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]
 
 PROBE = '''
 import json, os, socket
@@ -61,6 +65,7 @@ attempt("import_sklearn", lambda: __import__("sklearn"))
 attempt("read_hidden_tests", lambda: open(root + "/hidden_tests/{a}.py").read())
 attempt("read_secret", lambda: open(root + "/hidden_tests/.secret").read())
 results["course_listing"] = os.listdir(root) if os.path.isdir(root) else []
+results["base_site_packages"] = os.listdir({base_site!r}) if os.path.isdir({base_site!r}) else []
 results["root_home_listing"] = os.listdir("/root") if os.path.isdir("/root") else []
 results["uid"] = os.getuid()
 results["environment"] = sorted(os.environ)
@@ -104,7 +109,8 @@ def probed(course):
     with socket.socket() as server:  # something for the kernel to (fail to) reach on the grader's loopback
         server.bind(("127.0.0.1", 0))
         server.listen()
-        code = PROBE.format(root=str(course), a=ASSIGNMENT, port=server.getsockname()[1], grader_pid=os.getpid())
+        code = PROBE.format(root=str(course), a=ASSIGNMENT, port=server.getsockname()[1], grader_pid=os.getpid(),
+                            base_site=BASE_SITE)
         submit(course, "probe", ASSIGNMENT, filled(release, solution,
                                                    {"sigmoid_answer": code + answers_of(solution)["sigmoid_answer"]}))
         result = nbcourse(course, "autograde", env={"NNCOURSE_MEMORY_MB": "1500",
@@ -126,6 +132,15 @@ def test_the_probe_ran_outside_tmp(probe):
 @pytest.mark.parametrize("attempt", REFUSED)
 def test_the_kernel_is_refused(probe, attempt):
     assert probe[1][attempt] != "allowed", f"{attempt} must be refused inside the sandbox"
+
+
+@PROBE_GROUP
+def test_the_base_interpreters_packages_are_out_of_reach(probe):
+    """A package installed beside the interpreter, outside the venv, is not readable from the kernel."""
+    if sys.base_prefix == sys.prefix:
+        pytest.skip("not in a virtual environment: the base site-packages is the environment's own")
+    assert os.listdir(BASE_SITE), "the base interpreter has packages here (numpy at least): the test can fail"
+    assert probe[1]["base_site_packages"] == []
 
 
 @PROBE_GROUP
